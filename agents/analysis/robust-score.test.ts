@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { scoreSeries } from "./robust-score.ts";
+
+function series(values: number[], stepMs = 60_000): Array<[number, number | null]> {
+  return values.map((v, i) => [i * stepMs, v]);
+}
+
+describe("agents/analysis/robust-score", () => {
+  it("scores a jump after the split in baseline spreads and finds its onset", () => {
+    const points = series([10, 11, 10, 12, 11, 10, 40, 42]);
+    const scored = scoreSeries(points, 6 * 60_000, "latency_p90");
+
+    assert.ok(scored);
+    assert.ok(scored.deviation > 10, `deviation ${scored.deviation}`);
+    assert.equal(scored.observed, 42);
+    assert.equal(scored.onsetAt, 6 * 60_000);
+  });
+
+  it("weights a CPU drop far below a CPU rise of the same size", () => {
+    const rise = scoreSeries(series([50, 51, 50, 52, 51, 90]), 5 * 60_000, "cpu");
+    const drop = scoreSeries(series([50, 51, 50, 52, 51, 10]), 5 * 60_000, "cpu");
+
+    assert.ok(rise && drop);
+    assert.ok(rise.score > 5 * drop.score);
+  });
+
+  it("treats a drop in success rate as the symptom that matters", () => {
+    const drop = scoreSeries(series([100, 100, 99.9, 100, 100, 80]), 5 * 60_000, "success_rate");
+
+    assert.ok(drop);
+    assert.ok(drop.deviation < 0);
+    assert.ok(drop.score > 3);
+  });
+
+  it("does not turn noise on a flat baseline into a large score", () => {
+    const scored = scoreSeries(series([5, 5, 5, 5, 5, 5.01]), 5 * 60_000, "mem");
+
+    assert.ok(scored);
+    assert.ok(scored.score < 1, `score ${scored.score}`);
+  });
+
+  it("gives no score without enough baseline or with only gaps after the split", () => {
+    assert.equal(scoreSeries(series([1, 2, 50]), 2 * 60_000, "cpu"), undefined);
+    const gaps: Array<[number, number | null]> = [...series([1, 2, 1, 2]), [4 * 60_000, null]];
+    assert.equal(scoreSeries(gaps, 4 * 60_000, "cpu"), undefined);
+  });
+});

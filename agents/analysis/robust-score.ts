@@ -1,0 +1,83 @@
+import type { MetricKind } from "../../tools/interfaces.ts";
+import { finite, iqr, median } from "./robust-stats.ts";
+
+/**
+ * How much a move in each direction matters, per metric kind. A drop in success rate or throughput is a symptom;
+ * a drop in CPU rarely is. Both directions are scored and the weight decides what counts.
+ */
+export const DIRECTION_PRIOR: Record<MetricKind, { up: number; down: number }> = {
+  cpu: { up: 1, down: 0.1 },
+  cpu_throttle: { up: 1, down: 0.05 },
+  mem: { up: 0.9, down: 0.1 },
+  disk_io: { up: 0.5, down: 0.1 },
+  disk_usage: { up: 0.8, down: 0.05 },
+  net_rx: { up: 0.3, down: 0.3 },
+  net_tx: { up: 0.3, down: 0.3 },
+  net_drop: { up: 1, down: 0.05 },
+  socket: { up: 0.8, down: 0.2 },
+  latency_p50: { up: 1, down: 0.1 },
+  latency_p90: { up: 1, down: 0.1 },
+  latency_p99: { up: 0.9, down: 0.1 },
+  latency_avg: { up: 1, down: 0.1 },
+  error_rate: { up: 1, down: 0.1 },
+  success_rate: { up: 0.1, down: 1 },
+  request_rate: { up: 0.3, down: 0.6 },
+  restarts: { up: 1, down: 0 },
+  other: { up: 0.2, down: 0.2 },
+};
+
+export interface SeriesScore {
+  /** Signed deviation of the most extreme post-split point, in units of the baseline spread. */
+  deviation: number;
+  /** |deviation| weighted by the direction prior of the kind. */
+  score: number;
+  baseline: number;
+  observed: number;
+  /** Time of the first post-split point beyond `onsetThreshold` spreads, if any. */
+  onsetAt?: number;
+  baselinePoints: number;
+  testPoints: number;
+}
+
+export interface ScoreOptions {
+  /** Deviations (in spreads) that count as the onset of an anomaly. */
+  onsetThreshold?: number;
+  /** Fewest baseline points that make a score meaningful. */
+  minBaseline?: number;
+}
+
+/**
+ * Robust score of one series: median and IQR of the baseline (points before `splitAt`) against the points from
+ * `splitAt` on. The spread is floored so that a flat baseline does not turn measurement noise into a huge score.
+ */
+export function scoreSeries(
+  points: Array<[number, number | null]>,
+  splitAt: number,
+  kind: MetricKind,
+  options: ScoreOptions = {},
+): SeriesScore | undefined {
+  const onsetThreshold = options.onsetThreshold ?? 3;
+  const minBaseline = options.minBaseline ?? 3;
+  const baseline = finite(points.filter(([t]) => t < splitAt).map(([, v]) => v));
+  const test = points.filter(([t, v]) => t >= splitAt && typeof v === "number" && Number.isFinite(v)) as Array<
+    [number, number]
+  >;
+  if (baseline.length < minBaseline || test.length === 0) return undefined;
+  const center = median(baseline);
+  const spread = Math.max(iqr(baseline), Math.abs(center) * 0.05, 1e-9);
+  let extreme = test[0];
+  for (const p of test) if (Math.abs(p[1] - center) > Math.abs(extreme[1] - center)) extreme = p;
+  const deviation = (extreme[1] - center) / spread;
+  const prior = DIRECTION_PRIOR[kind] ?? DIRECTION_PRIOR.other;
+  const score = Math.abs(deviation) * (deviation >= 0 ? prior.up : prior.down);
+  const onset = test.find(([, v]) => Math.abs(v - center) / spread >= onsetThreshold);
+  return {
+    deviation,
+    score,
+    baseline: center,
+    observed: extreme[1],
+    onsetAt: onset?.[0],
+    baselinePoints: baseline.length,
+    testPoints: test.length,
+  };
+}

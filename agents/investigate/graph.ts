@@ -1,0 +1,102 @@
+import { END, type LangGraphRunnableConfig, Send, START, StateGraph } from "@langchain/langgraph";
+import { STRATEGIES, type StrategyDefinition, type StrategyGraph } from "../strategies/registry.ts";
+import { synthesize } from "../synthesis/merge.ts";
+import type { StrategyReport } from "../types.ts";
+import { type InvestigationConfigurable, InvestigationState, type StrategyInput, toolsFrom } from "./state.ts";
+
+export interface GraphOptions {
+  /** Run only these strategies (by name); default: every applicable one. */
+  strategies?: string[];
+  /** Wall-clock budget of one strategy; past it the strategy reports a timeout and the others go on. */
+  strategyTimeoutMs?: number;
+  /** The strategies to choose from; default: the registry. */
+  registry?: StrategyDefinition[];
+}
+
+/** Compiled subgraphs, built once per definition and reused by every investigation. */
+const compiled = new WeakMap<StrategyDefinition, StrategyGraph>();
+function strategyGraph(registry: StrategyDefinition[], name: string): StrategyGraph | undefined {
+  const definition = registry.find((s) => s.name === name);
+  if (!definition) return undefined;
+  const cached = compiled.get(definition);
+  if (cached) return cached;
+  const graph = definition.build();
+  compiled.set(definition, graph);
+  return graph;
+}
+
+function failedReport(name: string, started: number, message: string): StrategyReport {
+  return { name, durationMs: Date.now() - started, toolCalls: 0, checked: [], hypotheses: [], errors: [message] };
+}
+
+async function runStrategy(
+  registry: StrategyDefinition[],
+  input: StrategyInput,
+  config: LangGraphRunnableConfig,
+  timeoutMs: number,
+) {
+  const started = Date.now();
+  const tools = toolsFrom(config);
+  const callsBefore = tools.calls.length;
+  const graph = strategyGraph(registry, input.strategy);
+  if (!graph) return { reports: [failedReport(input.strategy, started, "unknown strategy")] };
+  let timer: NodeJS.Timeout | undefined;
+  const controller = new AbortController();
+  const timeout = new Promise<StrategyReport>((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      resolve(failedReport(input.strategy, started, `timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+  });
+  const run = graph
+    .invoke({ frame: input.frame }, { ...config, signal: controller.signal })
+    .then((out) => out.report ?? failedReport(input.strategy, started, "strategy returned no report"))
+    .catch((error: unknown) => failedReport(input.strategy, started, `failed: ${(error as Error).message}`));
+  const report = await Promise.race([run, timeout]);
+  clearTimeout(timer);
+  const finished: StrategyReport = {
+    ...report,
+    durationMs: Date.now() - started,
+    toolCalls: tools.calls.length - callsBefore,
+  };
+  const configurable = config.configurable as Partial<InvestigationConfigurable> | undefined;
+  configurable?.onProgress?.({ strategy: input.strategy, done: 1, total: 0 });
+  return { reports: [finished] };
+}
+
+/**
+ * The parent investigation graph: plan → `Send` one branch per strategy (run in parallel) → synthesize.
+ */
+export function buildInvestigationGraph(options: GraphOptions = {}) {
+  const timeoutMs = options.strategyTimeoutMs ?? 30_000;
+  const registry = options.registry ?? STRATEGIES;
+  return new StateGraph(InvestigationState)
+    .addNode("planner", (_state, config: LangGraphRunnableConfig) => {
+      const tools = toolsFrom(config);
+      const wanted = options.strategies;
+      const plan = registry
+        .filter((s) => (!wanted || wanted.includes(s.name)) && s.applicable(tools))
+        .map((s) => s.name);
+      return { plan };
+    })
+    .addNode("strategy", (input: StrategyInput, config: LangGraphRunnableConfig) =>
+      runStrategy(registry, input, config, timeoutMs),
+    )
+    .addNode("synthesize", async (state, config: LangGraphRunnableConfig) => {
+      const tools = toolsFrom(config);
+      const topology = tools.topology ? await tools.topology.topology() : undefined;
+      return { candidates: synthesize(state.reports, topology?.ok ? topology.data : undefined) };
+    })
+    .addEdge(START, "planner")
+    .addConditionalEdges(
+      "planner",
+      (state) =>
+        state.plan.length === 0
+          ? "synthesize"
+          : state.plan.map((strategy) => new Send("strategy", { frame: state.frame, strategy })),
+      ["strategy", "synthesize"],
+    )
+    .addEdge("strategy", "synthesize")
+    .addEdge("synthesize", END)
+    .compile({ name: "investigate" });
+}

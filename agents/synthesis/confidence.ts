@@ -1,0 +1,42 @@
+import type { InvestigationTools } from "../../tools/interfaces.ts";
+import type { Candidate, StrategyReport } from "../types.ts";
+
+export interface ConfidenceAssessment {
+  confidence: number;
+  abstained: boolean;
+  whyNotHigher: string[];
+}
+
+/** Confidence never claims certainty from metrics alone. */
+const MAX_CONFIDENCE = 0.95;
+
+/**
+ * Confidence in [0, 1] from the top candidate's strength, its separation from the runner-up, corroboration across
+ * strategies and how complete the data was. Below `threshold` the investigation abstains.
+ */
+export function assessConfidence(
+  candidates: Candidate[],
+  reports: StrategyReport[],
+  tools: Pick<InvestigationTools, "metrics" | "topology">,
+  threshold: number,
+): ConfidenceAssessment {
+  const whyNotHigher: string[] = [];
+  const top = candidates[0];
+  if (!top) {
+    return { confidence: 0, abstained: true, whyNotHigher: ["no strategy found an anomaly beyond the baseline noise"] };
+  }
+  const second = candidates[1];
+  const margin = second ? Math.max(0, (top.score - second.score) / top.score) : 1;
+  let confidence = top.score * (0.55 + 0.45 * margin);
+  if (second && margin < 0.25) whyNotHigher.push(`${second.service} is almost as anomalous as ${top.service}`);
+  if (top.strategies.length < 2 && reports.length > 1) whyNotHigher.push("only one strategy supports this cause");
+  const failed = reports.filter((r) => r.errors.length > 0);
+  if (failed.length > 0) {
+    confidence *= 1 - 0.3 * (failed.length / Math.max(reports.length, 1));
+    whyNotHigher.push(`some data could not be read (${failed.map((r) => r.name).join(", ")})`);
+  }
+  if (!tools.topology) whyNotHigher.push("no service topology, so callers and callees could not be told apart");
+  whyNotHigher.push("no logs, traces or Kubernetes state were checked in this investigation");
+  confidence = Math.min(MAX_CONFIDENCE, Math.max(0, confidence));
+  return { confidence, abstained: confidence < threshold, whyNotHigher };
+}

@@ -1,0 +1,87 @@
+import type { Topology } from "../../tools/interfaces.ts";
+import type { Candidate, Evidence, Hypothesis, StrategyReport } from "../types.ts";
+
+/** How much a caller's score is kept when one of its callees is at least as anomalous: it is likely a victim. */
+const VICTIM_FACTOR = 0.6;
+/** A callee "explains" a caller when its score reaches this share of the caller's. */
+const EXPLAINS_SHARE = 0.5;
+const MAX_EVIDENCE_PER_CANDIDATE = 5;
+
+/** Services reachable from `service` over `calls` edges (its direct and indirect callees). */
+export function downstreamOf(topology: Topology, service: string): Set<string> {
+  const callees = new Map<string, string[]>();
+  for (const edge of topology.edges) {
+    if (edge.kind !== "calls") continue;
+    const list = callees.get(edge.from) ?? [];
+    list.push(edge.to);
+    callees.set(edge.from, list);
+  }
+  const seen = new Set<string>();
+  const queue = [...(callees.get(service) ?? [])];
+  while (queue.length > 0) {
+    const next = queue.shift() as string;
+    if (seen.has(next) || next === service) continue;
+    seen.add(next);
+    queue.push(...(callees.get(next) ?? []));
+  }
+  return seen;
+}
+
+function noisyOr(scores: number[]): number {
+  return 1 - scores.reduce((acc, s) => acc * (1 - Math.min(Math.max(s, 0), 0.99)), 1);
+}
+
+/**
+ * Merge every strategy's hypotheses into ranked candidates: hypotheses about the same service corroborate each
+ * other, and a caller whose callee is about as anomalous is demoted so a victim upstream does not outrank its cause.
+ */
+export function synthesize(reports: StrategyReport[], topology?: Topology): Candidate[] {
+  const byService = new Map<string, Hypothesis[]>();
+  for (const report of reports) {
+    for (const h of report.hypotheses) {
+      const list = byService.get(h.service) ?? [];
+      list.push(h);
+      byService.set(h.service, list);
+    }
+  }
+  const candidates: Candidate[] = [];
+  for (const [service, hypotheses] of byService) {
+    hypotheses.sort((a, b) => b.score - a.score);
+    const bestPerStrategy = new Map<string, number>();
+    for (const h of hypotheses)
+      bestPerStrategy.set(h.strategy, Math.max(bestPerStrategy.get(h.strategy) ?? 0, h.score));
+    const evidence: Evidence[] = [];
+    const seen = new Set<string>();
+    for (const h of hypotheses) {
+      for (const e of h.evidence) {
+        if (seen.has(e.id)) continue;
+        seen.add(e.id);
+        evidence.push(e);
+      }
+    }
+    const top = hypotheses[0];
+    candidates.push({
+      service,
+      entity: top.entity,
+      faultClass: top.faultClass,
+      mechanism: top.mechanism,
+      score: noisyOr([...bestPerStrategy.values()]),
+      strategies: [...bestPerStrategy.keys()],
+      evidence: evidence.slice(0, MAX_EVIDENCE_PER_CANDIDATE),
+    });
+  }
+  if (topology) demoteVictims(candidates, topology);
+  return candidates.sort((a, b) => b.score - a.score || a.service.localeCompare(b.service));
+}
+
+function demoteVictims(candidates: Candidate[], topology: Topology): void {
+  const original = new Map(candidates.map((c) => [c.service, c.score]));
+  for (const candidate of candidates) {
+    const own = original.get(candidate.service) ?? 0;
+    const downstream = downstreamOf(topology, candidate.service);
+    const explainedBy = candidates.find(
+      (other) => downstream.has(other.service) && (original.get(other.service) ?? 0) >= own * EXPLAINS_SHARE,
+    );
+    if (explainedBy) candidate.score = own * VICTIM_FACTOR;
+  }
+}

@@ -1,0 +1,160 @@
+import { z } from "zod";
+
+/**
+ * Every environment variable Vigil reads, with its default and meaning. `vigil --help` prints this table, so the
+ * documentation cannot drift from the code.
+ */
+export const ENV_DOCS: Array<{ name: string; default?: string; description: string }> = [
+  {
+    name: "PORT",
+    default: "8080",
+    description: "HTTP port of the daemon (webhooks, Slack events, /metrics, /healthz)",
+  },
+  { name: "HOST", default: "127.0.0.1", description: "Address to bind; set 0.0.0.0 to accept remote connections" },
+  { name: "DATABASE_URL", description: "postgres://… to use a Postgres server instead of the embedded PGlite store" },
+  { name: "VIGIL_DATA_DIR", default: ".vigil/data", description: "Directory of the embedded PGlite store" },
+  { name: "PROMETHEUS_URL", description: "Prometheus (or Thanos/Mimir/VictoriaMetrics) base URL to read metrics from" },
+  { name: "PROMETHEUS_BEARER_TOKEN", description: "Bearer token for Prometheus" },
+  { name: "PROMETHEUS_TENANT", description: "Tenant sent as X-Scope-OrgID (Mimir, Cortex, Thanos)" },
+  {
+    name: "VIGIL_SIGNAL_CATALOG",
+    description: "Path to a JSON signal catalog that overrides the default PromQL per signal",
+  },
+  { name: "SLACK_BOT_TOKEN", description: "Slack bot token (xoxb-…); enables Slack" },
+  {
+    name: "SLACK_SIGNING_SECRET",
+    description: "Slack signing secret; with the bot token, enables the HTTP Events API at POST /slack/events",
+  },
+  {
+    name: "SLACK_APP_TOKEN",
+    description: "Slack app-level token (xapp-…); enables Socket Mode instead of HTTP events",
+  },
+  {
+    name: "SLACK_CHANNEL",
+    description: "Channel id where alerts from the webhook are posted (their summary goes in the thread)",
+  },
+  { name: "SLACK_API_URL", description: "Slack Web API base URL (tests point it at a fake)" },
+  { name: "VIGIL_PUBLIC_URL", description: "Public base URL of this daemon, used for links in Slack" },
+  {
+    name: "VIGIL_BASELINE_MINUTES",
+    default: "60",
+    description: "Minutes of baseline before the alert to compare against",
+  },
+  { name: "VIGIL_STEP_SECONDS", default: "60", description: "Query resolution for live metrics" },
+  {
+    name: "VIGIL_ABSTAIN_THRESHOLD",
+    default: "0.35",
+    description: "Confidence below which Vigil reports no conclusive cause",
+  },
+  { name: "VIGIL_STRATEGY_TIMEOUT_MS", default: "30000", description: "Wall-clock budget of one strategy" },
+  { name: "VIGIL_CONCURRENCY", default: "2", description: "Investigations run at once by this process" },
+  { name: "VIGIL_WEBHOOK_MAX_BYTES", default: "1048576", description: "Largest accepted webhook body" },
+  {
+    name: "LOG_LEVEL",
+    default: "info",
+    description: "pino log level (fatal, error, warn, info, debug, trace, silent)",
+  },
+];
+
+/** An unset or blank variable is absent; values are trimmed. */
+function blankToUndefined(value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  return value.trim() === "" ? undefined : value.trim();
+}
+
+const optionalString = z.preprocess(blankToUndefined, z.string().optional());
+
+const optionalUrl = z.preprocess(
+  blankToUndefined,
+  z.url({ message: "must be a URL such as http://host:port" }).optional(),
+);
+
+function intIn(min: number, max: number, fallback: number) {
+  return z.preprocess(
+    blankToUndefined,
+    z.coerce
+      .number({ message: "must be a number" })
+      .int({ message: "must be an integer" })
+      .min(min, { message: `must be at least ${min}` })
+      .max(max, { message: `must be at most ${max}` })
+      .default(fallback),
+  );
+}
+
+const envSchema = z
+  .object({
+    PORT: intIn(0, 65535, 8080),
+    HOST: z.preprocess(blankToUndefined, z.string().default("127.0.0.1")),
+    DATABASE_URL: z.preprocess(
+      blankToUndefined,
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, { message: "must start with postgres:// or postgresql://" })
+        .optional(),
+    ),
+    VIGIL_DATA_DIR: z.preprocess(blankToUndefined, z.string().default(".vigil/data")),
+    PROMETHEUS_URL: optionalUrl,
+    PROMETHEUS_BEARER_TOKEN: optionalString,
+    PROMETHEUS_TENANT: optionalString,
+    VIGIL_SIGNAL_CATALOG: optionalString,
+    SLACK_BOT_TOKEN: optionalString,
+    SLACK_SIGNING_SECRET: optionalString,
+    SLACK_APP_TOKEN: optionalString,
+    SLACK_CHANNEL: optionalString,
+    SLACK_API_URL: optionalUrl,
+    VIGIL_PUBLIC_URL: optionalUrl,
+    VIGIL_BASELINE_MINUTES: intIn(1, 7 * 24 * 60, 60),
+    VIGIL_STEP_SECONDS: intIn(1, 3600, 60),
+    VIGIL_ABSTAIN_THRESHOLD: z.preprocess(
+      blankToUndefined,
+      z.coerce
+        .number({ message: "must be a number" })
+        .min(0, { message: "must be between 0 and 1" })
+        .max(1, { message: "must be between 0 and 1" })
+        .default(0.35),
+    ),
+    VIGIL_STRATEGY_TIMEOUT_MS: intIn(100, 600_000, 30_000),
+    VIGIL_CONCURRENCY: intIn(1, 64, 2),
+    VIGIL_WEBHOOK_MAX_BYTES: intIn(1024, 64 * 1024 * 1024, 1024 * 1024),
+    LOG_LEVEL: z.preprocess(
+      blankToUndefined,
+      z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    ),
+  })
+  .superRefine((env, ctx) => {
+    if (env.SLACK_SIGNING_SECRET && !env.SLACK_BOT_TOKEN) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["SLACK_BOT_TOKEN"],
+        message: "is required when SLACK_SIGNING_SECRET is set",
+      });
+    }
+    if (env.SLACK_APP_TOKEN && !env.SLACK_BOT_TOKEN) {
+      ctx.addIssue({ code: "custom", path: ["SLACK_BOT_TOKEN"], message: "is required when SLACK_APP_TOKEN is set" });
+    }
+    if (env.SLACK_BOT_TOKEN && !env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["SLACK_SIGNING_SECRET"],
+        message: "or SLACK_APP_TOKEN is required when SLACK_BOT_TOKEN is set (HTTP events or Socket Mode)",
+      });
+    }
+  });
+
+export type Config = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`invalid configuration:\n${issues.map((i) => `  - ${i}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Parse the environment; a bad value throws a `ConfigError` that names each variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  throw new ConfigError(
+    parsed.error.issues.map((issue) => `${issue.path.join(".") || "environment"} ${issue.message}`),
+  );
+}

@@ -1,0 +1,149 @@
+import type { Config } from "./config.ts";
+import { alertmanagerWebhookHandler } from "./intake/alertmanager-webhook.ts";
+import { Intake } from "./intake/intake.ts";
+import { runInvestigation } from "./investigation-runner.ts";
+import { createLiveToolsFactory } from "./live-tools.ts";
+import type { Logger } from "./logger.ts";
+import { InvestigationQueue } from "./queue/queue.ts";
+import { HttpServer, sendJson, sendText } from "./server/http-server.ts";
+import { createSlack, type VigilSlack } from "./slack/slack-app.ts";
+import { openDb } from "./store/db.ts";
+import { InvestigationStore } from "./store/investigations.ts";
+import { migrate } from "./store/migrate.ts";
+import { createDaemonMetrics } from "./telemetry/metrics.ts";
+
+export interface Daemon {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** How often queued investigations whose job was lost are re-sent, and how old they must be. */
+const RECOVERY_INTERVAL_MS = 30_000;
+const RECOVERY_AGE_MS = 60_000;
+
+/** Start the daemon: store and migrations, queue and workers, HTTP server, Slack. */
+export async function startDaemon(config: Config, logger: Logger): Promise<Daemon> {
+  const buildTools = await createLiveToolsFactory(config);
+  const db = await openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.VIGIL_DATA_DIR });
+  const migrations = await migrate(db);
+  logger.info({ store: db.kind, applied: migrations.applied }, "Store ready");
+
+  if (!config.PROMETHEUS_URL) {
+    logger.warn({}, "PROMETHEUS_URL is not set: investigations have no metrics and will report no conclusive cause");
+  }
+  const metrics = createDaemonMetrics();
+  const store = new InvestigationStore(db);
+  const queue = new InvestigationQueue({ db, databaseUrl: config.DATABASE_URL });
+  queue.onError((error) => logger.error({ err: error }, "Queue error"));
+  await queue.start();
+  const intake = new Intake({ store, queue, logger, metrics });
+
+  let slack: VigilSlack | undefined;
+  if (config.SLACK_BOT_TOKEN) {
+    slack = createSlack({
+      botToken: config.SLACK_BOT_TOKEN,
+      signingSecret: config.SLACK_SIGNING_SECRET,
+      appToken: config.SLACK_APP_TOKEN,
+      apiUrl: config.SLACK_API_URL,
+      channel: config.SLACK_CHANNEL,
+      webUrl: config.VIGIL_PUBLIC_URL,
+      logger,
+      claimEvent: (eventId) => store.claimSlackEvent(eventId),
+      onMention: async (mention) => {
+        const existing = await store.findBySlackThread(mention.channel, mention.threadTs);
+        if (existing) {
+          logger.info({ investigationId: existing.id }, "Mention in a thread that already has an investigation");
+          return;
+        }
+        await intake.accept({
+          alert: mention.alert,
+          source: "slack",
+          dedupeKey: `slack:${mention.channel}:${mention.threadTs}:${mention.alert.fingerprint}`,
+          slackChannel: mention.channel,
+          slackThreadTs: mention.threadTs,
+        });
+      },
+      onFeedback: async (feedback) => {
+        logger.info({ investigationId: feedback.investigationId, verdict: feedback.verdict }, "Feedback received");
+      },
+    });
+    logger.info({ mode: slack.mode, channel: config.SLACK_CHANNEL }, "Slack connected");
+  } else {
+    logger.info({}, "Slack not configured (set SLACK_BOT_TOKEN); summaries are kept in the store only");
+  }
+
+  const server = new HttpServer(logger);
+  server.route(
+    "POST",
+    "/webhooks/alertmanager",
+    alertmanagerWebhookHandler({ intake, maxBytes: config.VIGIL_WEBHOOK_MAX_BYTES, logger, metrics }),
+  );
+  if (slack?.httpHandler) {
+    const handler = slack.httpHandler;
+    server.route("POST", "/slack/events", (req, res) => handler(req, res));
+  }
+  server.route("GET", "/healthz", async (_req, res) => sendJson(res, 200, { status: "ok" }));
+  server.route("GET", "/readyz", async (_req, res) => {
+    try {
+      await db.query("SELECT 1");
+      sendJson(res, 200, { status: "ready", store: db.kind });
+    } catch (error) {
+      sendJson(res, 503, { status: "not ready", error: (error as Error).message });
+    }
+  });
+  server.route("GET", "/metrics", async (_req, res) => {
+    metrics.queueDepth.set(await queue.depth().catch(() => 0));
+    sendText(res, 200, await metrics.registry.metrics(), metrics.registry.contentType);
+  });
+  server.route("GET", "/api/investigations", async (req, res) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const limit = Number(url.searchParams.get("limit") ?? 50);
+    sendJson(res, 200, { investigations: await store.list({ limit: Number.isFinite(limit) ? limit : 50 }) });
+  });
+  server.route("GET", "/api/investigations/:id", async (_req, res, params) => {
+    const record = await store.get(params.id);
+    if (!record) sendJson(res, 404, { error: `no investigation ${params.id}` });
+    else sendJson(res, 200, record);
+  });
+
+  const address = await server.listen(config.PORT, config.HOST);
+  const url = `http://${address.address.includes(":") ? `[${address.address}]` : address.address}:${address.port}`;
+  logger.info({ url, store: db.kind }, "Vigil listening");
+
+  await queue.work(config.VIGIL_CONCURRENCY, (job) =>
+    runInvestigation(job.investigationId, {
+      store,
+      buildTools,
+      config,
+      logger,
+      metrics,
+      slack: slack ? { notifier: slack.notifier, channel: config.SLACK_CHANNEL } : undefined,
+    }),
+  );
+  if (slack) await slack.start();
+
+  await intake.recover(0).catch((error: unknown) => logger.warn({ err: error }, "Recovery sweep failed"));
+  const sweep = setInterval(() => {
+    intake.recover(RECOVERY_AGE_MS).catch((error: unknown) => logger.warn({ err: error }, "Recovery sweep failed"));
+  }, RECOVERY_INTERVAL_MS);
+  sweep.unref();
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    port: address.port,
+    stop() {
+      stopping ??= (async () => {
+        clearInterval(sweep);
+        logger.info({}, "Draining: no new work is taken");
+        await server.close();
+        await slack?.stop().catch(() => undefined);
+        await queue.stop().catch((error: unknown) => logger.warn({ err: error }, "Queue stop failed"));
+        await db.close();
+        logger.info({}, "Stopped");
+      })();
+      return stopping;
+    },
+  };
+}

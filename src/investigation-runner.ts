@@ -1,0 +1,114 @@
+import { investigate } from "../agents/investigate/investigate.ts";
+import type { Alert, InvestigationResult } from "../agents/types.ts";
+import type { InvestigationTools } from "../tools/interfaces.ts";
+import type { Config } from "./config.ts";
+import type { Logger } from "./logger.ts";
+import type { SlackNotifier } from "./slack/notifier.ts";
+import type { InvestigationStore } from "./store/investigations.ts";
+import type { DaemonMetrics } from "./telemetry/metrics.ts";
+
+export interface RunnerDeps {
+  store: InvestigationStore;
+  buildTools: (alert: Alert) => InvestigationTools;
+  config: Pick<
+    Config,
+    "VIGIL_BASELINE_MINUTES" | "VIGIL_STEP_SECONDS" | "VIGIL_ABSTAIN_THRESHOLD" | "VIGIL_STRATEGY_TIMEOUT_MS"
+  >;
+  logger: Logger;
+  metrics: DaemonMetrics;
+  slack?: { notifier: SlackNotifier; channel?: string };
+  /** Attempts after which a failing investigation is marked failed instead of retried. */
+  maxAttempts?: number;
+}
+
+function outcomeOf(result: InvestigationResult): "cause" | "abstained" {
+  return result.abstained ? "abstained" : "cause";
+}
+
+/**
+ * Run one queued investigation to its final summary. Idempotent: a retried job reuses the Slack thread and the
+ * summary message already posted (stored before use), so a thread gets exactly one summary, edited in place.
+ */
+export async function runInvestigation(investigationId: string, deps: RunnerDeps): Promise<void> {
+  const { store, logger, metrics } = deps;
+  const record = await store.get(investigationId);
+  if (!record) {
+    logger.warn({ investigationId }, "Job for an unknown investigation dropped");
+    return;
+  }
+  if (record.status === "done" || record.status === "failed") return;
+  await store.markRunning(investigationId);
+  const started = Date.now();
+  const notifier = deps.slack?.notifier;
+  try {
+    let thread =
+      record.slackChannel && record.slackThreadTs
+        ? { channel: record.slackChannel, threadTs: record.slackThreadTs }
+        : undefined;
+    if (!thread && notifier && deps.slack?.channel) {
+      const posted = await notifier.postAlert(record.alert);
+      thread = { channel: posted.channel, threadTs: posted.ts };
+      await store.setSlackThread(investigationId, thread);
+    }
+    let messageTs = record.slackMessageTs ?? undefined;
+    if (thread && notifier && !messageTs) {
+      const progress = await notifier.postProgress(thread, record.alert, { strategiesDone: 0, strategiesTotal: 0 });
+      messageTs = progress.ts;
+      await store.setSlackMessage(investigationId, messageTs);
+    }
+
+    const tools = deps.buildTools(record.alert);
+    let done = 0;
+    const result = await investigate(record.alert, tools, {
+      baselineMs: deps.config.VIGIL_BASELINE_MINUTES * 60_000,
+      stepMs: deps.config.VIGIL_STEP_SECONDS * 1000,
+      abstainThreshold: deps.config.VIGIL_ABSTAIN_THRESHOLD,
+      strategyTimeoutMs: deps.config.VIGIL_STRATEGY_TIMEOUT_MS,
+      onProgress: (event) => {
+        done += 1;
+        if (thread && notifier && messageTs) {
+          notifier
+            .updateProgress(thread, messageTs, record.alert, {
+              strategiesDone: done,
+              strategiesTotal: 0,
+              note: event.strategy,
+            })
+            .catch((error: unknown) => logger.warn({ err: error, investigationId }, "Progress update failed"));
+        }
+      },
+    });
+    for (const s of result.strategies) metrics.strategyDuration.observe({ strategy: s.name }, s.durationMs / 1000);
+    for (const call of result.toolCalls) {
+      metrics.toolCalls.inc({
+        backend: call.backend,
+        result: call.error ? "error" : call.cacheHit ? "cache_hit" : "ok",
+      });
+    }
+    if (thread && notifier) {
+      const posted = await notifier.postOrUpdateSummary(thread, messageTs, result, investigationId);
+      if (!messageTs) await store.setSlackMessage(investigationId, posted.ts);
+    }
+    await store.complete(investigationId, result);
+    metrics.investigations.inc({ outcome: outcomeOf(result) });
+    metrics.investigationDuration.observe({ outcome: outcomeOf(result) }, (Date.now() - started) / 1000);
+    logger.info(
+      {
+        investigationId,
+        abstained: result.abstained,
+        top: result.candidates[0]?.service,
+        confidence: result.confidence,
+      },
+      "Investigation finished",
+    );
+  } catch (error) {
+    const message = (error as Error)?.message ?? String(error);
+    const attempts = record.attempts + 1;
+    logger.error({ err: error, investigationId, attempts }, "Investigation failed");
+    if (attempts >= (deps.maxAttempts ?? 3)) {
+      await store.fail(investigationId, message);
+      metrics.investigations.inc({ outcome: "failed" });
+      return;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,176 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { parseArgs } from "node:util";
+import { FixtureError } from "../tools/fixture/loader.ts";
+import { formatSummary } from "./cli/format-summary.ts";
+import { ConfigError, ENV_DOCS, loadConfig } from "./config.ts";
+import { investigateFixture } from "./investigate-fixture.ts";
+import { createLogger } from "./logger.ts";
+
+const VERSION = "0.1.0";
+
+export const HELP = `vigil ${VERSION}: an AI SRE that investigates alerts with read-only access and reports evidence-backed causes
+
+Usage:
+  vigil serve                          Run the daemon: webhooks, Slack, queue and workers
+  vigil investigate --fixture DIR      Investigate one incident fixture and print the summary
+        [--json]                       Print the machine-readable result instead of the summary
+        [--out PATH]                   Also write the result JSON (a file, or a directory for <case-id>.json)
+        [--strategies a,b]             Run only these strategies
+  vigil eval SETDIR                    Investigate every case of a fixture set and score it against its answers
+        [--answers DIR]                Answers directory (default SETDIR/answers)
+        [--out DIR]                    Write one result JSON per case
+        [--strategies a,b]             Run only these strategies
+        [--json]                       Print the scores as JSON
+  vigil migrate                        Apply database migrations and exit
+  vigil help | --help | -h             Show this help
+  vigil --version                      Print the version
+
+Environment (serve and migrate):
+${ENV_DOCS.map((e) => `  ${e.name.padEnd(26)} ${e.description}${e.default ? ` (default ${e.default})` : ""}`).join("\n")}
+
+Endpoints of \`vigil serve\`:
+  POST /webhooks/alertmanager   Alertmanager webhook receiver (JSON, version 4)
+  POST /slack/events            Slack Events API and interactivity (signature verified)
+  GET  /healthz, /readyz        Liveness and readiness
+  GET  /metrics                 Prometheus metrics of the daemon
+  GET  /api/investigations[/ID] Investigations and their results (JSON)
+`;
+
+class UsageError extends Error {}
+
+function splitList(value: string | undefined): string[] | undefined {
+  return value
+    ?.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+async function commandInvestigate(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      fixture: { type: "string" },
+      json: { type: "boolean", default: false },
+      out: { type: "string" },
+      strategies: { type: "string" },
+    },
+    strict: true,
+  });
+  if (!values.fixture) throw new UsageError("investigate needs --fixture DIR (a case directory with manifest.json)");
+  const result = await investigateFixture(values.fixture, { strategies: splitList(values.strategies) });
+  if (values.out) {
+    const path = values.out.endsWith(".json") ? values.out : join(values.out, `${result.caseId ?? "result"}.json`);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, `${JSON.stringify(result, null, 2)}\n`);
+    if (!values.json) process.stderr.write(`result written to ${path}\n`);
+  }
+  process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatSummary(result)}\n`);
+  return 0;
+}
+
+async function commandEval(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      answers: { type: "string" },
+      out: { type: "string" },
+      strategies: { type: "string" },
+      json: { type: "boolean", default: false },
+    },
+    strict: true,
+  });
+  const setDir = positionals[0];
+  if (!setDir) throw new UsageError("eval needs SETDIR (a fixture set with cases/)");
+  const { runEval, formatEvalReport } = await import("./eval/run-eval.ts");
+  const report = await runEval({
+    setDir,
+    answersDir: values.answers,
+    outDir: values.out,
+    strategies: splitList(values.strategies),
+    onCase: values.json ? undefined : (id, i, n) => process.stderr.write(`\r[${i}/${n}] ${id}   `),
+  });
+  if (!values.json) process.stderr.write("\n");
+  process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatEvalReport(report)}\n`);
+  return 0;
+}
+
+async function commandServe(): Promise<number> {
+  const config = loadConfig();
+  const logger = createLogger(config.LOG_LEVEL);
+  const { startDaemon } = await import("./daemon.ts");
+  const daemon = await startDaemon(config, logger);
+  if (config.HOST === "127.0.0.1" || config.HOST === "localhost") {
+    logger.info({ host: config.HOST }, "Bound to loopback only; set HOST=0.0.0.0 to accept remote webhooks");
+  }
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string) => {
+      logger.info({ signal }, "Shutting down");
+      daemon.stop().then(resolve, resolve);
+    };
+    process.once("SIGTERM", () => shutdown("SIGTERM"));
+    process.once("SIGINT", () => shutdown("SIGINT"));
+  });
+  return 0;
+}
+
+async function commandMigrate(): Promise<number> {
+  const config = loadConfig();
+  const { openDb } = await import("./store/db.ts");
+  const { migrate } = await import("./store/migrate.ts");
+  const db = await openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.VIGIL_DATA_DIR });
+  try {
+    const result = await migrate(db);
+    process.stdout.write(
+      `store: ${db.kind}; applied: ${result.applied.join(", ") || "none"}; current: ${result.current.join(", ")}\n`,
+    );
+  } finally {
+    await db.close();
+  }
+  return 0;
+}
+
+/** The CLI entry point; returns the exit code. Errors the user can fix are printed without a stack trace. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        process.stdout.write(HELP);
+        return 0;
+      case "--version":
+      case "version":
+        process.stdout.write(`${VERSION}\n`);
+        return 0;
+      case "serve":
+        return await commandServe();
+      case "investigate":
+        return await commandInvestigate(rest);
+      case "eval":
+        return await commandEval(rest);
+      case "migrate":
+        return await commandMigrate();
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`vigil: ${error.message}\n`);
+      return 78; // EX_CONFIG
+    }
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      process.stderr.write(`vigil: ${(error as Error).message}\nRun \`vigil --help\` for usage.\n`);
+      return 64; // EX_USAGE
+    }
+    if (error instanceof FixtureError) {
+      process.stderr.write(`vigil: ${error.message}\n`);
+      return 65; // EX_DATAERR
+    }
+    process.stderr.write(`vigil: ${(error as Error)?.stack ?? String(error)}\n`);
+    return 1;
+  }
+}

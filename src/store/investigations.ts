@@ -1,0 +1,210 @@
+import { randomUUID } from "node:crypto";
+import type { Alert, InvestigationResult } from "../../agents/types.ts";
+import type { Db } from "./db.ts";
+
+export type InvestigationStatus = "queued" | "running" | "done" | "failed";
+export type AlertSource = "alertmanager" | "slack" | "cli";
+
+export interface InvestigationRecord {
+  id: string;
+  dedupeKey: string;
+  fingerprint: string;
+  alertname: string;
+  service: string | null;
+  source: AlertSource;
+  status: InvestigationStatus;
+  alert: Alert;
+  result: InvestigationResult | null;
+  error: string | null;
+  attempts: number;
+  slackChannel: string | null;
+  slackThreadTs: string | null;
+  slackMessageTs: string | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+interface Row {
+  id: string;
+  dedupe_key: string;
+  fingerprint: string;
+  alertname: string;
+  service: string | null;
+  source: AlertSource;
+  status: InvestigationStatus;
+  alert: Alert | string;
+  result: InvestigationResult | string | null;
+  error: string | null;
+  attempts: number;
+  slack_channel: string | null;
+  slack_thread_ts: string | null;
+  slack_message_ts: string | null;
+  created_at: Date | string;
+  started_at: Date | string | null;
+  finished_at: Date | string | null;
+}
+
+function json<T>(value: T | string | null): T | null {
+  if (value === null) return null;
+  return typeof value === "string" ? (JSON.parse(value) as T) : value;
+}
+
+function date(value: Date | string | null): Date | null {
+  if (value === null) return null;
+  return value instanceof Date ? value : new Date(value);
+}
+
+function fromRow(row: Row): InvestigationRecord {
+  return {
+    id: row.id,
+    dedupeKey: row.dedupe_key,
+    fingerprint: row.fingerprint,
+    alertname: row.alertname,
+    service: row.service,
+    source: row.source,
+    status: row.status,
+    alert: json<Alert>(row.alert) as Alert,
+    result: json<InvestigationResult>(row.result),
+    error: row.error,
+    attempts: row.attempts,
+    slackChannel: row.slack_channel,
+    slackThreadTs: row.slack_thread_ts,
+    slackMessageTs: row.slack_message_ts,
+    createdAt: date(row.created_at) as Date,
+    startedAt: date(row.started_at),
+    finishedAt: date(row.finished_at),
+  };
+}
+
+/** The key that makes a re-sent alert find its existing investigation: one per firing (fingerprint + start). */
+export function alertDedupeKey(alert: Alert): string {
+  return `alert:${alert.fingerprint}:${alert.startsAt}`;
+}
+
+export interface CreateInvestigationInput {
+  alert: Alert;
+  source: AlertSource;
+  dedupeKey?: string;
+  slackChannel?: string;
+  slackThreadTs?: string;
+}
+
+/** Only this module writes investigations; callers never build SQL. */
+export class InvestigationStore {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Persist the alert and create its investigation unless one exists for the same dedupe key.
+   * Returns the investigation and whether it was created now.
+   */
+  async createOrFind(input: CreateInvestigationInput): Promise<{ record: InvestigationRecord; created: boolean }> {
+    const dedupeKey = input.dedupeKey ?? alertDedupeKey(input.alert);
+    const id = randomUUID();
+    return this.db.transaction(async (tx) => {
+      await tx.query("INSERT INTO vigil.alerts (fingerprint, source, alert) VALUES ($1, $2, $3)", [
+        input.alert.fingerprint,
+        input.source,
+        JSON.stringify(input.alert),
+      ]);
+      const inserted = await tx.query<Row>(
+        `INSERT INTO vigil.investigations
+           (id, dedupe_key, fingerprint, alertname, service, source, alert, slack_channel, slack_thread_ts)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (dedupe_key) DO NOTHING
+         RETURNING *`,
+        [
+          id,
+          dedupeKey,
+          input.alert.fingerprint,
+          input.alert.alertname,
+          input.alert.service ?? null,
+          input.source,
+          JSON.stringify(input.alert),
+          input.slackChannel ?? null,
+          input.slackThreadTs ?? null,
+        ],
+      );
+      if (inserted.rows[0]) return { record: fromRow(inserted.rows[0]), created: true };
+      const existing = await tx.query<Row>("SELECT * FROM vigil.investigations WHERE dedupe_key = $1", [dedupeKey]);
+      return { record: fromRow(existing.rows[0]), created: false };
+    });
+  }
+
+  async get(id: string): Promise<InvestigationRecord | undefined> {
+    const { rows } = await this.db.query<Row>("SELECT * FROM vigil.investigations WHERE id = $1", [id]);
+    return rows[0] ? fromRow(rows[0]) : undefined;
+  }
+
+  async list(options: { limit?: number; status?: InvestigationStatus } = {}): Promise<InvestigationRecord[]> {
+    const limit = Math.min(Math.max(options.limit ?? 50, 1), 500);
+    const { rows } = options.status
+      ? await this.db.query<Row>(
+          "SELECT * FROM vigil.investigations WHERE status = $1 ORDER BY created_at DESC LIMIT $2",
+          [options.status, limit],
+        )
+      : await this.db.query<Row>("SELECT * FROM vigil.investigations ORDER BY created_at DESC LIMIT $1", [limit]);
+    return rows.map(fromRow);
+  }
+
+  /** Investigations still queued after `olderThanMs` (their job may have been lost before it was sent). */
+  async stale(olderThanMs: number): Promise<InvestigationRecord[]> {
+    const { rows } = await this.db.query<Row>(
+      `SELECT * FROM vigil.investigations
+        WHERE status = 'queued' AND created_at < now() - ($1::double precision * interval '1 millisecond')
+        ORDER BY created_at LIMIT 500`,
+      [olderThanMs],
+    );
+    return rows.map(fromRow);
+  }
+
+  async findBySlackThread(channel: string, threadTs: string): Promise<InvestigationRecord | undefined> {
+    const { rows } = await this.db.query<Row>(
+      "SELECT * FROM vigil.investigations WHERE slack_channel = $1 AND slack_thread_ts = $2 ORDER BY created_at LIMIT 1",
+      [channel, threadTs],
+    );
+    return rows[0] ? fromRow(rows[0]) : undefined;
+  }
+
+  async markRunning(id: string): Promise<void> {
+    await this.db.query(
+      "UPDATE vigil.investigations SET status = 'running', started_at = now(), attempts = attempts + 1 WHERE id = $1",
+      [id],
+    );
+  }
+
+  async setSlackThread(id: string, thread: { channel: string; threadTs: string }): Promise<void> {
+    await this.db.query("UPDATE vigil.investigations SET slack_channel = $2, slack_thread_ts = $3 WHERE id = $1", [
+      id,
+      thread.channel,
+      thread.threadTs,
+    ]);
+  }
+
+  async setSlackMessage(id: string, messageTs: string): Promise<void> {
+    await this.db.query("UPDATE vigil.investigations SET slack_message_ts = $2 WHERE id = $1", [id, messageTs]);
+  }
+
+  async complete(id: string, result: InvestigationResult): Promise<void> {
+    await this.db.query(
+      "UPDATE vigil.investigations SET status = 'done', result = $2, error = NULL, finished_at = now() WHERE id = $1",
+      [id, JSON.stringify(result)],
+    );
+  }
+
+  async fail(id: string, error: string): Promise<void> {
+    await this.db.query(
+      "UPDATE vigil.investigations SET status = 'failed', error = $2, finished_at = now() WHERE id = $1",
+      [id, error.slice(0, 2000)],
+    );
+  }
+
+  /** Record a Slack event id; false when it was seen before (a retry or a replay). */
+  async claimSlackEvent(eventId: string): Promise<boolean> {
+    const { rows } = await this.db.query(
+      "INSERT INTO vigil.slack_events (event_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING event_id",
+      [eventId],
+    );
+    return rows.length > 0;
+  }
+}

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Node 20's `node --test` does not expand globs: find every *.test.ts under the code rooms and run them.
 import { spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { register } from "tsx/esm/api";
 
 const roots = ["src", "agents", "tools", "knowledge", "test"];
 const files = [];
@@ -24,9 +26,24 @@ for (const root of roots) {
 const filter = process.argv[2];
 const selected = filter ? files.filter((f) => f.includes(filter)) : files;
 files.sort();
+// Every fake backend appends the requests it saw here (test/fakes/audit.ts); checked once all files have run.
+const auditFile = join(mkdtempSync(join(tmpdir(), "vigil-audit-")), "requests.jsonl");
 const result = spawnSync(
   process.execPath,
   ["--test", "--test-reporter=spec", "--test-concurrency=2", "--import", "tsx", ...selected],
-  { stdio: "inherit" },
+  { stdio: "inherit", env: { ...process.env, VIGIL_FAKE_AUDIT_FILE: auditFile } },
 );
+
+const requests = existsSync(auditFile)
+  ? readFileSync(auditFile, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l))
+  : [];
+register();
+const { isReadRequest, isSecretPath } = await import("../test/fakes/audit.ts");
+const writes = requests.filter((r) => !isReadRequest(r));
+const secrets = requests.filter((r) => isSecretPath(r.path));
+console.log(`\nread-only audit: ${requests.length} requests to fake backends, ${writes.length} non-read, ${secrets.length} to Secrets`);
+if (writes.length > 0 || secrets.length > 0) {
+  for (const r of [...writes, ...secrets].slice(0, 20)) console.log(`  violation: ${r.backend} ${r.method} ${r.path}`);
+  process.exit(1);
+}
 process.exit(result.status ?? 1);

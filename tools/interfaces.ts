@@ -96,10 +96,154 @@ export interface TopologySource {
   topology(): Promise<ToolResult<Topology>>;
 }
 
+/** One log line. `ref` reopens it: the LogQL (or fixture selector) and the line's time. */
+export interface LogRecord {
+  t: number;
+  labels: Record<string, string>;
+  line: string;
+  service?: string;
+  traceId?: string;
+  ref: string;
+}
+
+export interface LogsQuery {
+  /** Services whose lines are wanted; empty or absent means every service. */
+  services?: string[];
+  range: TimeRange;
+  /** Keep only lines containing one of these substrings (case-insensitive), e.g. ["error", "exception"]. */
+  contains?: string[];
+  /** Most lines returned; the result is marked truncated past it. Default 1000. */
+  limit?: number;
+  direction?: "forward" | "backward";
+}
+
+export interface LogsSource {
+  readonly backend: string;
+  /** Services that have logs in the range. */
+  services(range: TimeRange): Promise<ToolResult<string[]>>;
+  queryLogs(query: LogsQuery): Promise<ToolResult<LogRecord[]>>;
+}
+
+export interface SpanRecord {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string;
+  service: string;
+  name: string;
+  startMs: number;
+  durationMs: number;
+  status: "ok" | "error" | "unset";
+  attributes: Record<string, unknown>;
+}
+
+export interface TraceSummary {
+  traceId: string;
+  rootService: string;
+  rootName: string;
+  startMs: number;
+  durationMs: number;
+  /** True when the search matched error spans (or the backend flagged the trace as erroring). */
+  hasError?: boolean;
+}
+
+export interface TracesQuery {
+  range: TimeRange;
+  /** Traces that touch this service. */
+  service?: string;
+  errorsOnly?: boolean;
+  minDurationMs?: number;
+  /** Most traces returned. Default 50. */
+  limit?: number;
+}
+
+export interface TracesSource {
+  readonly backend: string;
+  services(range: TimeRange): Promise<ToolResult<string[]>>;
+  searchTraces(query: TracesQuery): Promise<ToolResult<TraceSummary[]>>;
+  getTrace(traceId: string, range?: TimeRange): Promise<ToolResult<SpanRecord[]>>;
+}
+
+/** The only Kubernetes resources Vigil reads. There is no Secret here, by construction. */
+export const CLUSTER_KINDS = [
+  "pods",
+  "events",
+  "deployments",
+  "replicasets",
+  "statefulsets",
+  "daemonsets",
+  "nodes",
+  "services",
+  "endpoints",
+  "horizontalpodautoscalers",
+  "configmaps",
+] as const;
+export type ClusterKind = (typeof CLUSTER_KINDS)[number];
+
+/** A Kubernetes object as the API server returns it; fields are read defensively. */
+export interface K8sObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    creationTimestamp?: string;
+    ownerReferences?: Array<{ kind: string; name: string; uid?: string }>;
+    [key: string]: unknown;
+  };
+  spec?: Record<string, unknown>;
+  status?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+export interface ClusterListOptions {
+  /** Absent: all namespaces (nodes are cluster-scoped anyway). */
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: number;
+}
+
+export interface PodLogOptions {
+  container?: string;
+  tailLines?: number;
+  previous?: boolean;
+  sinceSeconds?: number;
+}
+
+export interface ClusterSource {
+  readonly backend: string;
+  list(kind: ClusterKind, options?: ClusterListOptions): Promise<ToolResult<K8sObject[]>>;
+  podLogs(namespace: string, pod: string, options?: PodLogOptions): Promise<ToolResult<string>>;
+}
+
+/** A deploy, rollout, config change or scaling event. */
+export interface ChangeEvent {
+  t: number;
+  entity: { kind: string; namespace?: string; name: string };
+  type: string; // rollout | image | config | scale | restart | other
+  description: string;
+  /** The service the change belongs to, when known. */
+  service?: string;
+  source: string; // kubernetes | webhook | fixture
+  ref: string;
+}
+
+export interface ChangesSource {
+  readonly backend: string;
+  listChanges(range: TimeRange): Promise<ToolResult<ChangeEvent[]>>;
+}
+
 /** What an investigation may read. Every source is optional: a missing one is reported, not fatal. */
 export interface InvestigationTools {
   metrics?: MetricsSource;
   topology?: TopologySource;
+  logs?: LogsSource;
+  traces?: TracesSource;
+  cluster?: ClusterSource;
+  changes?: ChangesSource;
   /** The investigation clock: no source returns data after it. */
   now: number;
   /** Every backend call made so far, in order. */

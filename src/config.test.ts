@@ -62,3 +62,12 @@ describe("src/config", () => {
     assert.match(run.stderr, /PORT must be at most 65535/);
   });
 });
+
+describe("README", () => {
+  it("documents every environment variable in its configuration table", async () => {
+    const { readFileSync } = await import("node:fs");
+    const readme = readFileSync("README.md", "utf8");
+
+    for (const { name } of ENV_DOCS) assert.ok(readme.includes(`\`${name}\``), `${name} missing from README`);
+  });
+});

@@ -2,6 +2,12 @@ import { type InvestigateOptions, investigate } from "../agents/investigate/inve
 import type { InvestigationResult } from "../agents/types.ts";
 import { createInvestigationTools } from "../tools/envelope.ts";
 import { type FixtureCase, loadFixtureCase } from "../tools/fixture/loader.ts";
+import {
+  FixtureChangesSource,
+  FixtureClusterSource,
+  FixtureLogsSource,
+  FixtureTracesSource,
+} from "../tools/fixture/more-sources.ts";
 import { FixtureMetricsSource, FixtureTopologySource } from "../tools/fixture/sources.ts";
 
 /** Investigate a recorded incident through the same interfaces as a live system. */
@@ -14,6 +20,10 @@ export async function investigateFixture(
   const tools = createInvestigationTools({
     metrics: fixture.series.length > 0 ? new FixtureMetricsSource(fixture) : undefined,
     topology: fixture.topology ? new FixtureTopologySource(fixture) : undefined,
+    logs: fixture.logs.length > 0 ? new FixtureLogsSource(fixture) : undefined,
+    traces: fixture.spans.length > 0 ? new FixtureTracesSource(fixture) : undefined,
+    cluster: fixture.k8sObjects.length + fixture.k8sEvents.length > 0 ? new FixtureClusterSource(fixture) : undefined,
+    changes: fixture.changes.length > 0 ? new FixtureChangesSource(fixture) : undefined,
     now: manifest.now,
   });
   return investigate(fixture.alert, tools, {

@@ -26,6 +26,9 @@ export const DIRECTION_PRIOR: Record<MetricKind, { up: number; down: number }> =
   other: { up: 0.2, down: 0.2 },
 };
 
+/** Deviations are capped: beyond this the size no longer says anything more. */
+const MAX_DEVIATION = 1000;
+
 export interface SeriesScore {
   /** Signed deviation of the most extreme post-split point, in units of the baseline spread. */
   deviation: number;
@@ -64,10 +67,13 @@ export function scoreSeries(
   >;
   if (baseline.length < minBaseline || test.length === 0) return undefined;
   const center = median(baseline);
-  const spread = Math.max(iqr(baseline), Math.abs(center) * 0.05, 1e-9);
+  // Floors: 5% of the baseline level, and 1% of the largest magnitude seen, so a flat (often all-zero) baseline
+  // cannot turn any movement into an astronomically large score.
+  const largest = Math.max(...baseline.map(Math.abs), ...test.map(([, v]) => Math.abs(v)));
+  const spread = Math.max(iqr(baseline), Math.abs(center) * 0.05, largest * 0.01, 1e-9);
   let extreme = test[0];
   for (const p of test) if (Math.abs(p[1] - center) > Math.abs(extreme[1] - center)) extreme = p;
-  const deviation = (extreme[1] - center) / spread;
+  const deviation = Math.max(-MAX_DEVIATION, Math.min(MAX_DEVIATION, (extreme[1] - center) / spread));
   const prior = DIRECTION_PRIOR[kind] ?? DIRECTION_PRIOR.other;
   const score = Math.abs(deviation) * (deviation >= 0 ? prior.up : prior.down);
   const onset = test.find(([, v]) => Math.abs(v - center) / spread >= onsetThreshold);

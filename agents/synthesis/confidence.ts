@@ -17,7 +17,7 @@ const MAX_CONFIDENCE = 0.95;
 export function assessConfidence(
   candidates: Candidate[],
   reports: StrategyReport[],
-  tools: Pick<InvestigationTools, "metrics" | "topology">,
+  tools: Pick<InvestigationTools, "metrics" | "topology" | "logs" | "traces" | "cluster" | "changes">,
   threshold: number,
 ): ConfidenceAssessment {
   const whyNotHigher: string[] = [];
@@ -36,7 +36,14 @@ export function assessConfidence(
     whyNotHigher.push(`some data could not be read (${failed.map((r) => r.name).join(", ")})`);
   }
   if (!tools.topology) whyNotHigher.push("no service topology, so callers and callees could not be told apart");
-  whyNotHigher.push("no logs, traces or Kubernetes state were checked in this investigation");
+  const missing = [
+    !tools.metrics && "metrics",
+    !tools.logs && "logs",
+    !tools.traces && "traces",
+    !tools.cluster && "Kubernetes state",
+    !tools.changes && "change events",
+  ].filter(Boolean);
+  if (missing.length > 0) whyNotHigher.push(`no ${missing.join(", ")} available to check`);
   confidence = Math.min(MAX_CONFIDENCE, Math.max(0, confidence));
   return { confidence, abstained: confidence < threshold, whyNotHigher };
 }

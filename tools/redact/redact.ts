@@ -22,15 +22,27 @@ const RULES: Rule[] = [
     replace: REDACTED,
   },
   { name: "jwt", pattern: /\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}/g, replace: REDACTED },
-  { name: "auth-header", pattern: /\b(Bearer|Basic|Token|Digest)\s+[A-Za-z0-9._~+/=-]{8,}/gi, replace: `$1 ${REDACTED}` },
+  {
+    name: "auth-header",
+    pattern: /\b(Bearer|Basic|Token|Digest)\s+[A-Za-z0-9._~+/=-]{8,}/gi,
+    replace: `$1 ${REDACTED}`,
+  },
   { name: "url-password", pattern: /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]+):[^\s@/]+@/gi, replace: `$1:${REDACTED}@` },
   { name: "aws-access-key", pattern: /\b(AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}\b/g, replace: REDACTED },
   { name: "slack-token", pattern: /\bx(?:ox[abposr]|app)-[A-Za-z0-9-]{10,}/g, replace: REDACTED },
-  { name: "github-token", pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})/g, replace: REDACTED },
+  {
+    name: "github-token",
+    pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})/g,
+    replace: REDACTED,
+  },
   { name: "google-api-key", pattern: /\bAIza[0-9A-Za-z_-]{35}\b/g, replace: REDACTED },
   { name: "stripe-key", pattern: /\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}/g, replace: REDACTED },
   { name: "openai-key", pattern: /\bsk-(?:proj-)?[A-Za-z0-9_-]{20,}/g, replace: REDACTED },
-  { name: "gcp-service-account", pattern: /"private_key_id"\s*:\s*"[0-9a-f]{20,}"/g, replace: `"private_key_id": "${REDACTED}"` },
+  {
+    name: "gcp-service-account",
+    pattern: /"private_key_id"\s*:\s*"[0-9a-f]{20,}"/g,
+    replace: `"private_key_id": "${REDACTED}"`,
+  },
   {
     name: "key-value",
     // password=…, "api_key": "…", secret: … — keep the key, hide the value (quoted or bare).

@@ -35,13 +35,18 @@ const result = spawnSync(
 );
 
 const requests = existsSync(auditFile)
-  ? readFileSync(auditFile, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l))
+  ? readFileSync(auditFile, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
   : [];
 register();
 const { isReadRequest, isSecretPath } = await import("../test/fakes/audit.ts");
 const writes = requests.filter((r) => !isReadRequest(r));
 const secrets = requests.filter((r) => isSecretPath(r.path));
-console.log(`\nread-only audit: ${requests.length} requests to fake backends, ${writes.length} non-read, ${secrets.length} to Secrets`);
+console.log(
+  `\nread-only audit: ${requests.length} requests to fake backends, ${writes.length} non-read, ${secrets.length} to Secrets`,
+);
 if (writes.length > 0 || secrets.length > 0) {
   for (const r of [...writes, ...secrets].slice(0, 20)) console.log(`  violation: ${r.backend} ${r.method} ${r.path}`);
   process.exit(1);

@@ -75,7 +75,9 @@ export async function readCapped(res: Response, maxBytes: number): Promise<Cappe
 
 export class ReadOnlyHttp {
   readonly backend: string;
-  readonly #options: Required<Omit<ReadOnlyHttpOptions, "tenant" | "bearerToken" | "basicAuth" | "headers" | "postPaths">> &
+  readonly #options: Required<
+    Omit<ReadOnlyHttpOptions, "tenant" | "bearerToken" | "basicAuth" | "headers" | "postPaths">
+  > &
     Pick<ReadOnlyHttpOptions, "postPaths">;
   readonly #headers: Record<string, string>;
 
@@ -100,7 +102,10 @@ export class ReadOnlyHttp {
   }
 
   /** GET `path?params`; JSON-parses the answer. Non-2xx answers are `http` errors carrying the body's start. */
-  get(path: string, params: Record<string, string | number | undefined> | URLSearchParams = {}): Promise<ToolResult<HttpAnswer>> {
+  get(
+    path: string,
+    params: Record<string, string | number | undefined> | URLSearchParams = {},
+  ): Promise<ToolResult<HttpAnswer>> {
     return this.#request("GET", path, params);
   }
 
@@ -147,14 +152,17 @@ export class ReadOnlyHttp {
     encoded: string,
   ): Promise<{ result: ToolResult<HttpAnswer>; retryable: boolean; retryAfterMs?: number }> {
     const url =
-      method === "POST" || encoded === "" ? `${this.#options.baseUrl}${path}` : `${this.#options.baseUrl}${path}?${encoded}`;
+      method === "POST" || encoded === ""
+        ? `${this.#options.baseUrl}${path}`
+        : `${this.#options.baseUrl}${path}?${encoded}`;
     // One signal bounds both connecting and reading the body, so a slow trickle also times out.
     const signal = AbortSignal.timeout(this.#options.timeoutMs);
     let res: Response;
     try {
       res = await fetch(url, {
         method,
-        headers: method === "POST" ? { ...this.#headers, "content-type": "application/x-www-form-urlencoded" } : this.#headers,
+        headers:
+          method === "POST" ? { ...this.#headers, "content-type": "application/x-www-form-urlencoded" } : this.#headers,
         body: method === "POST" ? encoded : undefined,
         signal,
         redirect: "error",
@@ -178,10 +186,16 @@ export class ReadOnlyHttp {
       };
     }
     if (res.status === 401 || res.status === 403) {
-      return { result: this.#error("denied", `HTTP ${res.status} from ${path}: ${body.text.slice(0, 300).trim()}`), retryable: false };
+      return {
+        result: this.#error("denied", `HTTP ${res.status} from ${path}: ${body.text.slice(0, 300).trim()}`),
+        retryable: false,
+      };
     }
     if (res.status >= 300) {
-      return { result: this.#error("http", `HTTP ${res.status} from ${path}: ${body.text.slice(0, 300).trim()}`), retryable: false };
+      return {
+        result: this.#error("http", `HTTP ${res.status} from ${path}: ${body.text.slice(0, 300).trim()}`),
+        retryable: false,
+      };
     }
     let json: unknown;
     try {
@@ -189,7 +203,10 @@ export class ReadOnlyHttp {
     } catch {
       return { result: this.#error("parse", `response from ${path} is not JSON`), retryable: false };
     }
-    return { result: { ok: true, data: { status: res.status, json, text: body.text, bytes: body.bytes }, truncated: false }, retryable: false };
+    return {
+      result: { ok: true, data: { status: res.status, json, text: body.text, bytes: body.bytes }, truncated: false },
+      retryable: false,
+    };
   }
 
   #fetchError(err: unknown): ToolError {

@@ -67,10 +67,11 @@ export function scoreSeries(
   >;
   if (baseline.length < minBaseline || test.length === 0) return undefined;
   const center = median(baseline);
-  // Floors: 5% of the baseline level, and 1% of the largest magnitude seen, so a flat (often all-zero) baseline
-  // cannot turn any movement into an astronomically large score.
+  // Floors: 5% of the baseline level, so measurement jitter on a flat baseline is not an anomaly; and, for a
+  // baseline at zero (counters, error ratios), 1% of the largest magnitude seen, so any movement from zero does not
+  // become an astronomically large score.
   const largest = Math.max(...baseline.map(Math.abs), ...test.map(([, v]) => Math.abs(v)));
-  const spread = Math.max(iqr(baseline), Math.abs(center) * 0.05, largest * 0.01, 1e-9);
+  const spread = Math.max(iqr(baseline), Math.abs(center) * 0.05, center === 0 ? largest * 0.01 : 0, 1e-9);
   let extreme = test[0];
   for (const p of test) if (Math.abs(p[1] - center) > Math.abs(extreme[1] - center)) extreme = p;
   const deviation = Math.max(-MAX_DEVIATION, Math.min(MAX_DEVIATION, (extreme[1] - center) / spread));

@@ -38,7 +38,12 @@ async function runStrategy(
   const started = Date.now();
   const tools = toolsFrom(config);
   const callsBefore = tools.calls.length;
-  const graph = strategyGraph(registry, input.strategy);
+  let graph: StrategyGraph | undefined;
+  try {
+    graph = strategyGraph(registry, input.strategy);
+  } catch (error) {
+    return { reports: [failedReport(input.strategy, started, `could not be built: ${(error as Error).message}`)] };
+  }
   if (!graph) return { reports: [failedReport(input.strategy, started, "unknown strategy")] };
   let timer: NodeJS.Timeout | undefined;
   const controller = new AbortController();

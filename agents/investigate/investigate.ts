@@ -50,6 +50,7 @@ export async function investigate(
   const configurable: InvestigationConfigurable = { tools, onProgress: options.onProgress };
   const state = await graph.invoke({ frame }, { configurable });
   const assessment = assessConfidence(
+    alert,
     state.candidates,
     state.reports,
     tools,

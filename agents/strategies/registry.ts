@@ -1,7 +1,7 @@
 import type { InvestigationTools } from "../../tools/interfaces.ts";
 import type { InvestigationFrame } from "../investigate/state.ts";
 import type { StrategyReport } from "../types.ts";
-import { buildRobustMetricsGraph, ROBUST_METRICS } from "./robust-metrics/graph.ts";
+import { buildGoldenSignalsGraph, GOLDEN_SIGNALS } from "./golden-signals/graph.ts";
 
 /** A compiled strategy subgraph: takes the frame, returns its report. */
 export interface StrategyGraph {
@@ -21,9 +21,9 @@ export interface StrategyDefinition {
 
 export const STRATEGIES: StrategyDefinition[] = [
   {
-    name: ROBUST_METRICS,
-    description: "robust scoring of every service's metrics against the pre-alert baseline",
+    name: GOLDEN_SIGNALS,
+    description: "change points on latency/errors, then robust scoring of every service's metrics against the baseline",
     applicable: (tools) => Boolean(tools.metrics),
-    build: () => buildRobustMetricsGraph() as unknown as StrategyGraph,
+    build: () => buildGoldenSignalsGraph() as unknown as StrategyGraph,
   },
 ];

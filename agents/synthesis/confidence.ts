@@ -1,5 +1,15 @@
 import type { InvestigationTools } from "../../tools/interfaces.ts";
-import type { Candidate, StrategyReport } from "../types.ts";
+import type { Alert, Candidate, StrategyReport } from "../types.ts";
+
+/** Evidence kinds that only restate an alert's symptom (slow, failing) rather than explain it. */
+const SYMPTOM_KINDS = new Set([
+  "latency_p50",
+  "latency_p90",
+  "latency_p99",
+  "latency_avg",
+  "error_rate",
+  "success_rate",
+]);
 
 export interface ConfidenceAssessment {
   confidence: number;
@@ -15,6 +25,7 @@ const MAX_CONFIDENCE = 0.95;
  * strategies and how complete the data was. Below `threshold` the investigation abstains.
  */
 export function assessConfidence(
+  alert: Alert,
   candidates: Candidate[],
   reports: StrategyReport[],
   tools: Pick<InvestigationTools, "metrics" | "topology" | "logs" | "traces" | "cluster" | "changes">,
@@ -30,6 +41,15 @@ export function assessConfidence(
   let confidence = top.score * (0.55 + 0.45 * margin);
   if (second && margin < 0.25) whyNotHigher.push(`${second.service} is almost as anomalous as ${top.service}`);
   if (top.strategies.length < 2 && reports.length > 1) whyNotHigher.push("only one strategy supports this cause");
+  const restatesSymptom =
+    top.service === alert.service &&
+    top.strategies.length < 2 &&
+    top.evidence.every((e) => e.type === "metric" && e.kind !== undefined && SYMPTOM_KINDS.has(e.kind));
+  if (restatesSymptom) {
+    // The alerted service being slow or failing is the alert itself, not its cause.
+    confidence *= 0.6;
+    whyNotHigher.push(`the only evidence is ${top.service}'s own symptom, which the alert already reports`);
+  }
   const failed = reports.filter((r) => r.errors.length > 0);
   if (failed.length > 0) {
     confidence *= 1 - 0.3 * (failed.length / Math.max(reports.length, 1));

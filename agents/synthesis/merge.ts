@@ -74,9 +74,13 @@ export function synthesize(reports: StrategyReport[], topology?: Topology): Cand
   return candidates.sort((a, b) => b.score - a.score || a.service.localeCompare(b.service));
 }
 
+/** Symptoms that travel upstream from a cause to its callers; a resource fault of the caller's own does not. */
+const PROPAGATING = new Set(["network_delay", "code_error", "dependency", "socket", "capacity"]);
+
 function demoteVictims(candidates: Candidate[], topology: Topology): void {
   const original = new Map(candidates.map((c) => [c.service, c.score]));
   for (const candidate of candidates) {
+    if (!PROPAGATING.has(candidate.faultClass)) continue;
     const own = original.get(candidate.service) ?? 0;
     const downstream = downstreamOf(topology, candidate.service);
     const explainedBy = candidates.find(

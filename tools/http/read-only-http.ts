@@ -73,6 +73,11 @@ export async function readCapped(res: Response, maxBytes: number): Promise<Cappe
   return { kind: "ok", text: Buffer.concat(chunks).toString("utf8"), bytes };
 }
 
+type ResolvedOptions = Required<
+  Omit<ReadOnlyHttpOptions, "tenant" | "bearerToken" | "basicAuth" | "headers" | "postPaths">
+> &
+  Pick<ReadOnlyHttpOptions, "postPaths">;
+
 export class ReadOnlyHttp {
   readonly backend: string;
   readonly #options: Required<
@@ -83,7 +88,9 @@ export class ReadOnlyHttp {
 
   constructor(options: ReadOnlyHttpOptions) {
     this.backend = options.backend;
-    this.#options = { ...DEFAULTS, ...options, baseUrl: options.baseUrl.replace(/\/+$/, "") };
+    // An option passed as `undefined` must not erase its default.
+    const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+    this.#options = { ...DEFAULTS, ...given, baseUrl: options.baseUrl.replace(/\/+$/, "") } as ResolvedOptions;
     this.#headers = { accept: "application/json", "user-agent": "vigil", ...options.headers };
     if (options.tenant) this.#headers["x-scope-orgid"] = options.tenant;
     if (options.bearerToken) this.#headers.authorization = `Bearer ${options.bearerToken}`;

@@ -1,0 +1,229 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { SpanRecord } from "../../tools/interfaces.ts";
+import {
+  buildTraceTrees,
+  errorOrigins,
+  errorSpans,
+  exclusiveTimeShifts,
+  exclusiveTimes,
+  operationLatency,
+  operationShifts,
+  serviceDependencies,
+} from "./trace-analysis.ts";
+
+function span(
+  traceId: string,
+  spanId: string,
+  parentSpanId: string,
+  service: string,
+  startMs: number,
+  durationMs: number,
+  status: SpanRecord["status"] = "ok",
+  name = `${service}.op`,
+): SpanRecord {
+  return { traceId, spanId, parentSpanId, service, name, startMs, durationMs, status, attributes: {} };
+}
+
+/** frontend → api → db, where db's own time grows after t=1000 and api only waits on it. */
+function slowDbTraces(): SpanRecord[] {
+  const spans: SpanRecord[] = [];
+  for (let i = 0; i < 10; i++) {
+    const after = i >= 5;
+    const t = after ? 1_000 + i * 100 : i * 100;
+    const db = after ? 250 : 50;
+    const id = `t${i}`;
+    spans.push(span(id, "1", "", "frontend", t, 20 + 50 + db + 10));
+    spans.push(span(id, "2", "1", "api", t + 10, 50 + db));
+    spans.push(span(id, "3", "2", "db", t + 35, db));
+  }
+  return spans;
+}
+
+describe("agents/analysis/trace-analysis", () => {
+  it("builds trees with orphans as roots, ordered children and depths", () => {
+    const spans = [
+      span("a", "3", "1", "c", 30, 5),
+      span("a", "2", "1", "b", 10, 5),
+      span("a", "1", "", "a", 0, 100),
+      span("a", "4", "missing", "d", 50, 5),
+      span("b", "x", "y", "e", 0, 1),
+      span("b", "y", "x", "f", 0, 1), // a parent cycle must not hang or lose spans
+    ];
+
+    const [a, b] = buildTraceTrees(spans);
+
+    assert.deepEqual(
+      a.roots.map((r) => r.span.spanId),
+      ["1", "4"],
+    );
+    assert.deepEqual(
+      a.roots[0].children.map((c) => [c.span.spanId, c.depth]),
+      [
+        ["2", 1],
+        ["3", 1],
+      ],
+    );
+    assert.equal(a.endMs, 100);
+    assert.equal(b.nodes.size, 2);
+    assert.equal(b.roots.length, 1);
+  });
+
+  it("computes per-operation latency in a window", () => {
+    const spans = [10, 20, 30, 40, 100].map((d, i) =>
+      span(`t${i}`, "1", "", "api", i * 10, d, i === 4 ? "error" : "ok", "GET /x"),
+    );
+
+    const [stats] = operationLatency(spans, { from: 0, to: 40 });
+    const all = operationLatency(spans);
+
+    assert.deepEqual(stats, { service: "api", name: "GET /x", count: 5, errorCount: 1, p50: 30, p90: 76, mean: 40 });
+    assert.equal(operationLatency(spans, { from: 0, to: 15 })[0].count, 2);
+    assert.equal(all.length, 1);
+  });
+
+  it("ranks operations by how much their p90 grew across the split", () => {
+    const unchanged = [span("u1", "1", "", "auth", 0, 40), span("u2", "1", "", "auth", 1_500, 40)];
+    const shifts = operationShifts([...slowDbTraces(), ...unchanged], 1_000);
+
+    // Every hop of the slow chain grew by 200 ms at p90 (ties by name); the unchanged operation ranks last.
+    assert.deepEqual(
+      shifts.map((s) => [s.service, s.p90DeltaMs]),
+      [
+        ["api", 200],
+        ["db", 200],
+        ["frontend", 200],
+        ["auth", 0],
+      ],
+    );
+    const db = shifts.find((s) => s.service === "db");
+    assert.equal(db?.before?.p50, 50);
+    assert.equal(db?.after?.p50, 250);
+    assert.equal(db?.p50Ratio, 5);
+    assert.equal(db?.p90DeltaMs, 200);
+  });
+
+  it("finds the deepest erroring service as origin and its ancestors as propagation", () => {
+    const spans = [
+      // t1: frontend(err) → checkout(err) → payments(err, origin); checkout → inventory(ok)
+      span("t1", "1", "", "frontend", 0, 100, "error"),
+      span("t1", "2", "1", "checkout", 5, 90, "error"),
+      span("t1", "3", "2", "payments", 10, 50, "error"),
+      span("t1", "4", "2", "inventory", 70, 10, "ok"),
+      // t2: same chain
+      span("t2", "1", "", "frontend", 0, 100, "error"),
+      span("t2", "2", "1", "checkout", 5, 90, "error"),
+      span("t2", "3", "2", "payments", 10, 50, "error"),
+      // t3: checkout fails on its own; its callee is fine
+      span("t3", "1", "", "frontend", 0, 100, "error"),
+      span("t3", "2", "1", "checkout", 5, 90, "error"),
+      span("t3", "3", "2", "payments", 10, 50, "ok"),
+      // t4: no errors
+      span("t4", "1", "", "frontend", 0, 100),
+    ];
+
+    const analysis = errorOrigins(spans);
+
+    assert.equal(errorSpans(spans).length, 8);
+    assert.deepEqual(
+      analysis.traces.map((t) => [t.traceId, t.deepest.service]),
+      [
+        ["t1", "payments"],
+        ["t2", "payments"],
+        ["t3", "checkout"],
+      ],
+    );
+    assert.deepEqual(
+      analysis.traces[0].propagation.map((s) => s.service),
+      ["checkout", "frontend"],
+    );
+    const byService = Object.fromEntries(analysis.services.map((s) => [s.service, s]));
+    assert.equal(analysis.services[0].service, "payments");
+    assert.equal(byService.payments.originTraces, 2);
+    assert.deepEqual(byService.payments.exampleTraceIds, ["t1", "t2"]);
+    assert.equal(byService.checkout.originTraces, 1);
+    assert.equal(byService.checkout.propagatedTraces, 2);
+    assert.equal(byService.frontend.originTraces, 0);
+    assert.equal(byService.frontend.propagatedTraces, 3);
+  });
+
+  it("computes exclusive time from the union of children clipped to the span", () => {
+    const spans = [
+      span("t", "p", "", "api", 0, 100),
+      span("t", "c1", "p", "db", 10, 30), // 10–40
+      span("t", "c2", "p", "db", 20, 30), // 20–50, overlaps c1
+      span("t", "c3", "p", "cache", 90, 30), // 90–120, clipped to 90–100
+    ];
+
+    const exclusive = Object.fromEntries(exclusiveTimes(spans).map((e) => [e.span.spanId, e.exclusiveMs]));
+
+    assert.deepEqual(exclusive, { p: 100 - 40 - 10, c1: 30, c2: 30, c3: 30 });
+  });
+
+  it("blames the callee whose exclusive time grew, not the caller whose total grew", () => {
+    const spans = slowDbTraces();
+
+    const shifts = exclusiveTimeShifts(spans, 1_000);
+    const byService = Object.fromEntries(shifts.map((s) => [s.service, s]));
+    const latency = Object.fromEntries(operationShifts(spans, 1_000).map((s) => [s.service, s]));
+
+    // The caller's total latency grew by 200 ms...
+    assert.equal(latency.api.p50Ratio, 3);
+    // ...but its own time did not; the callee's did, and ranks first.
+    assert.equal(byService.api.deltaPerTraceMs, 0);
+    assert.equal(byService.frontend.deltaPerTraceMs, 0);
+    assert.equal(byService.db.deltaPerTraceMs, 200);
+    assert.equal(shifts[0].service, "db");
+    assert.equal(byService.db.before?.meanPerTraceMs, 50);
+    assert.equal(byService.db.after?.meanPerTraceMs, 250);
+    assert.equal(exclusiveTimeShifts(spans, 1_000, { by: "operation" })[0].name, "db.op");
+  });
+
+  it("derives caller → callee edges with call and error counts", () => {
+    const spans = [
+      span("t1", "1", "", "frontend", 0, 100),
+      span("t1", "2", "1", "cart", 5, 50),
+      span("t1", "3", "1", "cart", 60, 20, "error"),
+      span("t1", "4", "2", "cart", 10, 5), // same service: not an edge
+      span("t1", "5", "2", "redis", 20, 5),
+      span("t2", "1", "", "frontend", 0, 100),
+      span("t2", "2", "1", "cart", 5, 50),
+    ];
+
+    assert.deepEqual(serviceDependencies(spans), [
+      { caller: "frontend", callee: "cart", calls: 3, errors: 1, traces: 2 },
+      { caller: "cart", callee: "redis", calls: 1, errors: 0, traces: 1 },
+    ]);
+  });
+
+  it("analyses 50k spans well under 500 ms", () => {
+    const spans: SpanRecord[] = [];
+    for (let t = 0; t < 5_000; t++) {
+      const id = `trace-${t}`;
+      spans.push(span(id, "0", "", "frontend", t, 100, t % 50 === 0 ? "error" : "ok", "GET /"));
+      for (let c = 1; c < 10; c++) {
+        spans.push(
+          span(
+            id,
+            String(c),
+            String(c > 5 ? c - 5 : 0),
+            `svc-${c % 4}`,
+            t + c,
+            10 + (c % 3),
+            t % 50 === 0 && c === 6 ? "error" : "ok",
+          ),
+        );
+      }
+    }
+    const started = performance.now();
+
+    operationShifts(spans, 2_500);
+    errorOrigins(spans);
+    exclusiveTimeShifts(spans, 2_500);
+    serviceDependencies(spans);
+
+    const elapsed = performance.now() - started;
+    assert.equal(spans.length, 50_000);
+    assert.ok(elapsed < 500, `took ${elapsed.toFixed(0)} ms`);
+  });
+});

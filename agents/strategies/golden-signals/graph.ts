@@ -1,0 +1,189 @@
+import { Annotation, END, type LangGraphRunnableConfig, START, StateGraph } from "@langchain/langgraph";
+import type { MetricSeries } from "../../../tools/interfaces.ts";
+import { detectChangePoint } from "../../analysis/change-point.ts";
+import { faultClassOfKind, mechanismOfKind } from "../../analysis/fault-class.ts";
+import { type SeriesScore, scoreSeries } from "../../analysis/robust-score.ts";
+import { seriesEntity, seriesOwner } from "../../analysis/series-owner.ts";
+import { familyOf, roleWeight, type SignalFamily } from "../../analysis/signal-role.ts";
+import { metricEvidence } from "../../evidence.ts";
+import { type InvestigationFrame, toolsFrom } from "../../investigate/state.ts";
+import type { Evidence, Hypothesis, StrategyReport } from "../../types.ts";
+
+export const GOLDEN_SIGNALS = "golden-signals";
+
+/** Robust scores below this (in baseline spreads) are noise, not a lead. */
+const MIN_LEAD_SCORE = 4;
+/** Weights of a service's strongest, second and third anomalous series in its combined score. */
+const CORROBORATION_WEIGHTS = [1, 0.5, 0.25];
+
+const State = Annotation.Root({
+  frame: Annotation<InvestigationFrame>,
+  series: Annotation<MetricSeries[]>({ reducer: (_l, r) => r, default: () => [] }),
+  checked: Annotation<string[]>({ reducer: (l, r) => l.concat(r), default: () => [] }),
+  errors: Annotation<string[]>({ reducer: (l, r) => l.concat(r), default: () => [] }),
+  onset: Annotation<number | undefined>({ reducer: (_l, r) => r, default: () => undefined }),
+  report: Annotation<StrategyReport | undefined>({ reducer: (_l, r) => r, default: () => undefined }),
+});
+type S = typeof State.State;
+
+/**
+ * Robust deviations are heavy-tailed (one series can sit a thousand spreads out): compare them on a log scale, so
+ * that one wild series cannot outweigh consistent evidence. 4 spreads → 2.3, 30 → 5, 1000 → 10.
+ */
+export function logScore(score: number): number {
+  return Math.log2(1 + Math.max(0, score));
+}
+
+/** Turn a weighted log score into a strength in [0, 1): 2.3 ≈ 0.28, 5 ≈ 0.45, 10 ≈ 0.63. */
+export function strengthOf(weightedLog: number): number {
+  return weightedLog / (weightedLog + 6);
+}
+
+async function collect(state: S, config: LangGraphRunnableConfig) {
+  const tools = toolsFrom(config);
+  if (!tools.metrics) return { errors: ["no metrics source configured"], checked: ["metrics: no source"] };
+  const kinds = await tools.metrics.kinds();
+  const results = await Promise.all(
+    kinds.map((kind) => tools.metrics?.querySignal(kind, state.frame.window, state.frame.stepMs)),
+  );
+  const series: MetricSeries[] = [];
+  const errors: string[] = [];
+  for (const [i, result] of results.entries()) {
+    if (!result) continue;
+    if (result.ok) series.push(...result.data);
+    else errors.push(`metrics ${kinds[i]}: ${result.error.kind}: ${result.error.message}`);
+  }
+  return { series, errors, checked: [`${series.length} series of ${kinds.length} metric kinds`] };
+}
+
+const SYMPTOM_KINDS = new Set([
+  "latency_p50",
+  "latency_p90",
+  "latency_p99",
+  "latency_avg",
+  "error_rate",
+  "success_rate",
+]);
+
+/**
+ * When did the trouble begin? Change points of the latency and error series that moved after the baseline; the
+ * earliest strong one (not before the baseline's first third) is the onset. Falls back to the frame's split.
+ */
+function locateOnset(state: S) {
+  const { frame } = state;
+  const earliestAllowed = frame.window.from + (frame.splitAt - frame.window.from) / 3;
+  const onsets: number[] = [];
+  for (const s of state.series) {
+    if (!SYMPTOM_KINDS.has(s.kind)) continue;
+    const cp = detectChangePoint(s.points);
+    if (!cp || cp.strength < 0.5 || cp.at < earliestAllowed || cp.at > frame.window.to) continue;
+    const scored = scoreSeries(s.points, frame.splitAt, s.kind);
+    if (!scored || scored.score < MIN_LEAD_SCORE) continue;
+    onsets.push(cp.at);
+  }
+  onsets.sort((a, b) => a - b);
+  const onset = onsets[0];
+  const checked = [
+    onset === undefined
+      ? "change points: no latency or error series changed level clearly"
+      : `change points: earliest latency/error change at ${new Date(onset).toISOString()}`,
+  ];
+  return { onset, checked };
+}
+
+interface Scored {
+  series: MetricSeries;
+  service: string;
+  family: SignalFamily;
+  scored: SeriesScore;
+  weighted: number;
+}
+
+function rank(state: S) {
+  const { frame } = state;
+  // Score against the baseline before the alert (minus one step: alerts fire after their symptom began), or before
+  // the detected onset when that is earlier.
+  const splitAt = Math.min(frame.splitAt, state.onset ?? frame.splitAt);
+  const byService = new Map<string, Scored[]>();
+  for (const s of state.series) {
+    const service = seriesOwner(s);
+    if (!service) continue;
+    const scored = scoreSeries(s.points, splitAt, s.kind);
+    if (!scored) continue;
+    if (scored.score < MIN_LEAD_SCORE) continue;
+    const weighted = logScore(scored.score) * roleWeight(s);
+    const list = byService.get(service) ?? [];
+    list.push({ series: s, service, family: familyOf(s.kind), scored, weighted });
+    byService.set(service, list);
+  }
+  const hypotheses: Hypothesis[] = [];
+  let counter = 0;
+  for (const [service, list] of byService) {
+    list.sort((a, b) => b.weighted - a.weighted);
+    const top = list[0];
+    // Consistent evidence beats one wild series: the next strongest series add with decreasing weights.
+    const combined = list
+      .slice(0, CORROBORATION_WEIGHTS.length)
+      .reduce((acc, x, i) => acc + CORROBORATION_WEIGHTS[i] * x.weighted, 0);
+    // Prefer a resource anomaly as the mechanism when it is strong: it explains the latency it causes.
+    const resource = list.find((x) => x.family === "resource" && x.weighted >= top.weighted * 0.5);
+    const mechanismSource = resource ?? top;
+    const evidence: Evidence[] = [];
+    for (const item of [top, ...list.filter((x) => x !== top)].slice(0, 3)) {
+      counter += 1;
+      evidence.push(
+        metricEvidence({
+          id: `${GOLDEN_SIGNALS}-${counter}`,
+          series: item.series,
+          service,
+          scored: item.scored,
+          from: frame.window.from,
+          to: frame.window.to,
+        }),
+      );
+    }
+    hypotheses.push({
+      service,
+      entity: seriesEntity(mechanismSource.series),
+      faultClass: faultClassOfKind(mechanismSource.series.kind),
+      mechanism: mechanismOfKind(mechanismSource.series.kind, mechanismSource.scored.deviation),
+      score: strengthOf(combined),
+      strategy: GOLDEN_SIGNALS,
+      evidence,
+    });
+  }
+  hypotheses.sort((a, b) => b.score - a.score || a.service.localeCompare(b.service));
+  return hypotheses;
+}
+
+/**
+ * golden-signals: find when the trouble began (change points on latency and error series), then score every metric
+ * of every service robustly (median/IQR of the baseline) in both directions with a per-kind direction prior, and
+ * rank where it began. Client-side latency counts little: it describes callees, not the caller.
+ */
+export function buildGoldenSignalsGraph() {
+  return new StateGraph(State)
+    .addNode("collect", collect)
+    .addNode("find_onset", (state: S) => locateOnset(state))
+    .addNode("rank", (state: S) => {
+      const started = Date.now();
+      const hypotheses = rank(state);
+      const report: StrategyReport = {
+        name: GOLDEN_SIGNALS,
+        durationMs: Date.now() - started,
+        toolCalls: 0,
+        checked: [
+          ...state.checked,
+          `robust score (median/IQR of the baseline) of every series; ${hypotheses.length} services beyond the noise`,
+        ],
+        hypotheses,
+        errors: state.errors,
+      };
+      return { report };
+    })
+    .addEdge(START, "collect")
+    .addEdge("collect", "find_onset")
+    .addEdge("find_onset", "rank")
+    .addEdge("rank", END)
+    .compile({ name: GOLDEN_SIGNALS });
+}

@@ -1,4 +1,5 @@
 import type { MetricKind, TimeRange, ToolCallRecord } from "../tools/interfaces.ts";
+import type { InvestigationTrace } from "./trace/types.ts";
 
 /** A normalized alert, whatever it came from (Alertmanager, Slack, CLI, fixture). */
 export interface Alert {
@@ -107,6 +108,8 @@ export interface InvestigationResult {
   summary: Summary;
   durationMs: number;
   toolCalls: ToolCallRecord[];
-  llm: { used: boolean; promptTokens: number; completionTokens: number };
+  llm: { used: boolean; promptTokens: number; completionTokens: number; costUsd?: number };
   window: TimeRange;
+  /** Every path the investigation took, as spans. */
+  trace?: InvestigationTrace;
 }

@@ -20,6 +20,53 @@ export const ENV_DOCS: Array<{ name: string; default?: string; description: stri
     name: "VIGIL_SIGNAL_CATALOG",
     description: "Path to a JSON signal catalog that overrides the default PromQL per signal",
   },
+  { name: "LOKI_URL", description: "Loki base URL to read logs from" },
+  { name: "LOKI_TENANT", description: "Loki tenant (X-Scope-OrgID)" },
+  { name: "LOKI_BEARER_TOKEN", description: "Bearer token for Loki" },
+  { name: "TEMPO_URL", description: "Tempo base URL to read traces from" },
+  { name: "TEMPO_TENANT", description: "Tempo tenant (X-Scope-OrgID)" },
+  {
+    name: "JAEGER_URL",
+    description: "Jaeger query base URL (api_v3, legacy /api as fallback); used when TEMPO_URL is unset",
+  },
+  {
+    name: "KUBERNETES_MODE",
+    default: "auto",
+    description:
+      "auto (in-cluster when running in a pod, else KUBECONFIG when set), in-cluster, kubeconfig, explicit or off",
+  },
+  { name: "KUBECONFIG", description: "kubeconfig file for KUBERNETES_MODE=kubeconfig (context: KUBERNETES_CONTEXT)" },
+  { name: "KUBERNETES_CONTEXT", description: "kubeconfig context to use" },
+  { name: "KUBERNETES_SERVER", description: "API server URL for KUBERNETES_MODE=explicit (token: KUBERNETES_TOKEN)" },
+  { name: "KUBERNETES_TOKEN", description: "Bearer token for KUBERNETES_MODE=explicit" },
+  {
+    name: "KUBERNETES_SKIP_TLS_VERIFY",
+    default: "false",
+    description: "Skip TLS verification (explicit mode; test clusters only)",
+  },
+  {
+    name: "VIGIL_NAMESPACES",
+    description: "Comma-separated namespaces Vigil may read (default: all it is allowed to)",
+  },
+  {
+    name: "VIGIL_CHANGES_TOKEN",
+    description: "Bearer token CI/CD must send to POST /webhooks/changes (unset: endpoint off)",
+  },
+  { name: "GRAFANA_URL", description: "Grafana base URL for Explore deep links in evidence" },
+  {
+    name: "LLM_BASE_URL",
+    description: "OpenAI-compatible endpoint (OpenAI, vLLM, Ollama); with LLM_MODEL enables the LLM layer",
+  },
+  { name: "LLM_MODEL", description: "Model name for the LLM layer" },
+  { name: "LLM_API_KEY", description: "API key for the LLM endpoint" },
+  { name: "LLM_TIMEOUT_MS", default: "30000", description: "Deadline of one LLM call, retries included" },
+  { name: "LLM_MAX_TOKENS_PER_INVESTIGATION", default: "20000", description: "Hard token budget of one investigation" },
+  { name: "LLM_INPUT_COST_PER_MTOK", description: "Price per million input tokens, for cost reporting" },
+  { name: "LLM_OUTPUT_COST_PER_MTOK", description: "Price per million output tokens, for cost reporting" },
+  {
+    name: "OTEL_EXPORTER_OTLP_ENDPOINT",
+    description: "OTLP/HTTP endpoint; each investigation's trace is exported to <endpoint>/v1/traces",
+  },
   { name: "SLACK_BOT_TOKEN", description: "Slack bot token (xoxb-…); enables Slack" },
   {
     name: "SLACK_SIGNING_SECRET",
@@ -97,6 +144,39 @@ const envSchema = z
     PROMETHEUS_BEARER_TOKEN: optionalString,
     PROMETHEUS_TENANT: optionalString,
     VIGIL_SIGNAL_CATALOG: optionalString,
+    LOKI_URL: optionalUrl,
+    LOKI_TENANT: optionalString,
+    LOKI_BEARER_TOKEN: optionalString,
+    TEMPO_URL: optionalUrl,
+    TEMPO_TENANT: optionalString,
+    JAEGER_URL: optionalUrl,
+    KUBERNETES_MODE: z.preprocess(
+      blankToUndefined,
+      z.enum(["auto", "in-cluster", "kubeconfig", "explicit", "off"]).default("auto"),
+    ),
+    KUBECONFIG: optionalString,
+    KUBERNETES_CONTEXT: optionalString,
+    KUBERNETES_SERVER: optionalUrl,
+    KUBERNETES_TOKEN: optionalString,
+    KUBERNETES_SKIP_TLS_VERIFY: z.preprocess(blankToUndefined, z.enum(["true", "false"]).default("false")),
+    KUBERNETES_SERVICE_HOST: optionalString,
+    VIGIL_NAMESPACES: optionalString,
+    VIGIL_CHANGES_TOKEN: optionalString,
+    GRAFANA_URL: optionalUrl,
+    LLM_BASE_URL: optionalUrl,
+    LLM_MODEL: optionalString,
+    LLM_API_KEY: optionalString,
+    LLM_TIMEOUT_MS: intIn(100, 600_000, 30_000),
+    LLM_MAX_TOKENS_PER_INVESTIGATION: intIn(100, 10_000_000, 20_000),
+    LLM_INPUT_COST_PER_MTOK: z.preprocess(
+      blankToUndefined,
+      z.coerce.number({ message: "must be a number" }).min(0).optional(),
+    ),
+    LLM_OUTPUT_COST_PER_MTOK: z.preprocess(
+      blankToUndefined,
+      z.coerce.number({ message: "must be a number" }).min(0).optional(),
+    ),
+    OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
     SLACK_BOT_TOKEN: optionalString,
     SLACK_SIGNING_SECRET: optionalString,
     SLACK_APP_TOKEN: optionalString,
@@ -122,6 +202,23 @@ const envSchema = z
     ),
   })
   .superRefine((env, ctx) => {
+    if (Boolean(env.LLM_BASE_URL) !== Boolean(env.LLM_MODEL)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [env.LLM_BASE_URL ? "LLM_MODEL" : "LLM_BASE_URL"],
+        message: "is required: LLM_BASE_URL and LLM_MODEL go together",
+      });
+    }
+    if (env.KUBERNETES_MODE === "explicit" && !env.KUBERNETES_SERVER) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["KUBERNETES_SERVER"],
+        message: "is required when KUBERNETES_MODE=explicit",
+      });
+    }
+    if (env.KUBERNETES_MODE === "kubeconfig" && !env.KUBECONFIG) {
+      ctx.addIssue({ code: "custom", path: ["KUBECONFIG"], message: "is required when KUBERNETES_MODE=kubeconfig" });
+    }
     if (env.SLACK_SIGNING_SECRET && !env.SLACK_BOT_TOKEN) {
       ctx.addIssue({
         code: "custom",

@@ -1,16 +1,21 @@
+import { LlmClient } from "../agents/llm/client.ts";
+import { llmConfigFromEnv } from "../agents/llm/config.ts";
 import type { Config } from "./config.ts";
 import { alertmanagerWebhookHandler } from "./intake/alertmanager-webhook.ts";
+import { changesWebhookHandler } from "./intake/changes-webhook.ts";
 import { Intake } from "./intake/intake.ts";
 import { runInvestigation } from "./investigation-runner.ts";
-import { createLiveToolsFactory } from "./live-tools.ts";
+import { configuredSources, createLiveToolsFactory } from "./live-tools.ts";
 import type { Logger } from "./logger.ts";
 import { InvestigationQueue } from "./queue/queue.ts";
 import { HttpServer, sendJson, sendText } from "./server/http-server.ts";
 import { createSlack, type VigilSlack } from "./slack/slack-app.ts";
+import { ChangeEventStore } from "./store/change-events.ts";
 import { openDb } from "./store/db.ts";
 import { InvestigationStore } from "./store/investigations.ts";
 import { migrate } from "./store/migrate.ts";
 import { createDaemonMetrics } from "./telemetry/metrics.ts";
+import { exportTrace } from "./telemetry/otlp-export.ts";
 
 export interface Daemon {
   url: string;
@@ -24,10 +29,12 @@ const RECOVERY_AGE_MS = 60_000;
 
 /** Start the daemon: store and migrations, queue and workers, HTTP server, Slack. */
 export async function startDaemon(config: Config, logger: Logger): Promise<Daemon> {
-  const buildTools = await createLiveToolsFactory(config);
   const db = await openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.VIGIL_DATA_DIR });
   const migrations = await migrate(db);
   logger.info({ store: db.kind, applied: migrations.applied }, "Store ready");
+  const changeEvents = new ChangeEventStore(db);
+  const buildTools = await createLiveToolsFactory(config, { webhookChanges: changeEvents });
+  logger.info({ sources: configuredSources(config) }, "Data sources configured");
 
   if (!config.PROMETHEUS_URL) {
     logger.warn({}, "PROMETHEUS_URL is not set: investigations have no metrics and will report no conclusive cause");
@@ -79,6 +86,17 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
     "/webhooks/alertmanager",
     alertmanagerWebhookHandler({ intake, maxBytes: config.VIGIL_WEBHOOK_MAX_BYTES, logger, metrics }),
   );
+  if (config.VIGIL_CHANGES_TOKEN) {
+    server.route(
+      "POST",
+      "/webhooks/changes",
+      changesWebhookHandler({
+        store: changeEvents,
+        token: config.VIGIL_CHANGES_TOKEN,
+        maxBytes: config.VIGIL_WEBHOOK_MAX_BYTES,
+      }),
+    );
+  }
   if (slack?.httpHandler) {
     const handler = slack.httpHandler;
     server.route("POST", "/slack/events", (req, res) => handler(req, res));
@@ -111,6 +129,10 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
   const url = `http://${address.address.includes(":") ? `[${address.address}]` : address.address}:${address.port}`;
   logger.info({ url, store: db.kind }, "Vigil listening");
 
+  const llmConfig = llmConfigFromEnv(process.env);
+  const llm = llmConfig ? new LlmClient(llmConfig) : undefined;
+  logger.info({ llm: llmConfig ? { model: llmConfig.model } : "off" }, "LLM layer");
+  const otlpEndpoint = config.OTEL_EXPORTER_OTLP_ENDPOINT;
   await queue.work(config.VIGIL_CONCURRENCY, (job) =>
     runInvestigation(job.investigationId, {
       store,
@@ -119,6 +141,13 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
       logger,
       metrics,
       slack: slack ? { notifier: slack.notifier, channel: config.SLACK_CHANNEL } : undefined,
+      llm,
+      exportTrace: otlpEndpoint
+        ? async (trace) => {
+            const outcome = await exportTrace(trace, { endpoint: otlpEndpoint });
+            if (!outcome.ok) logger.warn({ outcome }, "OTLP export failed");
+          }
+        : undefined,
     }),
   );
   if (slack) await slack.start();

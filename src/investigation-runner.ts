@@ -1,6 +1,9 @@
 import { investigate } from "../agents/investigate/investigate.ts";
+import type { LlmClient } from "../agents/llm/client.ts";
+import type { InvestigationTrace } from "../agents/trace/types.ts";
 import type { Alert, InvestigationResult } from "../agents/types.ts";
 import type { InvestigationTools } from "../tools/interfaces.ts";
+import { redactDeep } from "../tools/redact/redact.ts";
 import type { Config } from "./config.ts";
 import type { Logger } from "./logger.ts";
 import type { SlackNotifier } from "./slack/notifier.ts";
@@ -19,6 +22,9 @@ export interface RunnerDeps {
   slack?: { notifier: SlackNotifier; channel?: string };
   /** Attempts after which a failing investigation is marked failed instead of retried. */
   maxAttempts?: number;
+  llm?: LlmClient;
+  /** Where finished traces go (OTLP), when configured. */
+  exportTrace?: (trace: InvestigationTrace) => Promise<unknown>;
 }
 
 function outcomeOf(result: InvestigationResult): "cause" | "abstained" {
@@ -59,11 +65,12 @@ export async function runInvestigation(investigationId: string, deps: RunnerDeps
 
     const tools = deps.buildTools(record.alert);
     let done = 0;
-    const result = await investigate(record.alert, tools, {
+    const raw = await investigate(record.alert, tools, {
       baselineMs: deps.config.VIGIL_BASELINE_MINUTES * 60_000,
       stepMs: deps.config.VIGIL_STEP_SECONDS * 1000,
       abstainThreshold: deps.config.VIGIL_ABSTAIN_THRESHOLD,
       strategyTimeoutMs: deps.config.VIGIL_STRATEGY_TIMEOUT_MS,
+      llm: deps.llm,
       onProgress: (event) => {
         done += 1;
         if (thread && notifier && messageTs) {
@@ -77,6 +84,8 @@ export async function runInvestigation(investigationId: string, deps: RunnerDeps
         }
       },
     });
+    // Tool output is redacted by the envelope; this second pass guards everything that leaves for Slack and storage.
+    const result = redactDeep(raw);
     for (const s of result.strategies) metrics.strategyDuration.observe({ strategy: s.name }, s.durationMs / 1000);
     for (const call of result.toolCalls) {
       metrics.toolCalls.inc({
@@ -89,6 +98,9 @@ export async function runInvestigation(investigationId: string, deps: RunnerDeps
       if (!messageTs) await store.setSlackMessage(investigationId, posted.ts);
     }
     await store.complete(investigationId, result);
+    if (result.trace && deps.exportTrace) {
+      deps.exportTrace(result.trace).catch((error: unknown) => logger.warn({ err: error }, "Trace export failed"));
+    }
     metrics.investigations.inc({ outcome: outcomeOf(result) });
     metrics.investigationDuration.observe({ outcome: outcomeOf(result) }, (Date.now() - started) / 1000);
     logger.info(

@@ -35,6 +35,8 @@ export interface EnvelopeOptions {
   concurrencyPerBackend?: number; // default 4
   /** Called after every call; the daemon feeds its metrics from here. */
   onCall?: (record: ToolCallRecord) => void;
+  /** The span of whatever is calling right now (a graph node), so the trace can parent the call. */
+  currentSpanId?: () => string | undefined;
 }
 
 interface CallMeta {
@@ -84,8 +86,13 @@ export class ToolEnvelope {
   readonly #maxRows: number;
   readonly #concurrency: number;
   readonly #onCall?: (record: ToolCallRecord) => void;
+  /** Settable after creation: the investigation installs its trace recorder here. */
+  currentSpanId?: () => string | undefined;
 
-  constructor(options: Pick<EnvelopeOptions, "timeoutMs" | "maxRows" | "concurrencyPerBackend" | "onCall">) {
+  constructor(
+    options: Pick<EnvelopeOptions, "timeoutMs" | "maxRows" | "concurrencyPerBackend" | "onCall" | "currentSpanId">,
+  ) {
+    this.currentSpanId = options.currentSpanId;
     this.#timeoutMs = options.timeoutMs ?? 15_000;
     this.#maxRows = options.maxRows ?? 5000;
     this.#concurrency = options.concurrencyPerBackend ?? 4;
@@ -110,6 +117,7 @@ export class ToolEnvelope {
   async call<T>(meta: CallMeta, run: () => Promise<ToolResult<T>>): Promise<ToolResult<T>> {
     const key = JSON.stringify([meta.backend, meta.operation, meta.query, meta.range?.from, meta.range?.to]);
     const startedAt = Date.now();
+    const parentSpanId = this.currentSpanId?.();
     const cached = this.#cache.get(key) as Promise<ToolResult<T>> | undefined;
     if (cached) {
       const result = await cached;
@@ -122,6 +130,7 @@ export class ToolEnvelope {
         cacheHit: true,
         truncated: result.ok ? result.truncated : false,
         error: result.ok ? undefined : `${result.error.kind}: ${result.error.message}`,
+        parentSpanId,
       });
       return result;
     }
@@ -137,6 +146,7 @@ export class ToolEnvelope {
       cacheHit: false,
       truncated: result.ok ? result.truncated : false,
       error: result.ok ? undefined : `${result.error.kind}: ${result.error.message}`,
+      parentSpanId,
     });
     return result;
   }
@@ -177,13 +187,13 @@ function rangeText(range: TimeRange): string {
 }
 
 /** Wrap every configured source in one envelope; the sources clamp ranges to the investigation clock. */
-export function createInvestigationTools(options: EnvelopeOptions): InvestigationTools & { envelope: ToolEnvelope } {
+export function createInvestigationTools(options: EnvelopeOptions): InvestigationTools {
   const envelope = new ToolEnvelope(options);
   const { now } = options;
   const clamp = (range: TimeRange): TimeRange => ({ from: Math.min(range.from, now), to: Math.min(range.to, now) });
   const { metrics, topology, logs, traces, cluster, changes } = options;
 
-  const tools: InvestigationTools & { envelope: ToolEnvelope } = {
+  const tools: InvestigationTools = {
     now,
     calls: envelope.calls,
     links: options.links,

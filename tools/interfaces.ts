@@ -57,6 +57,12 @@ export interface ToolCallRecord {
   cacheHit: boolean;
   truncated: boolean;
   error?: string;
+  /** The span (graph node) that made the call, when the investigation traces itself. */
+  parentSpanId?: string;
+  /** "tool" (default) or "llm". */
+  kind?: "tool" | "llm";
+  /** Extra span attributes, e.g. OpenTelemetry GenAI fields of an LLM call. */
+  attributes?: Record<string, string | number | boolean>;
 }
 
 /** A typed failure of a backend call; tools return it instead of throwing into the graph. */
@@ -250,4 +256,6 @@ export interface InvestigationTools {
   calls: ToolCallRecord[];
   /** Base URLs for deep links in evidence (Prometheus graph, Grafana Explore). */
   links?: { prometheusUrl?: string; grafanaUrl?: string };
+  /** The envelope around the sources; the investigation installs its trace context here. */
+  envelope?: { currentSpanId?: () => string | undefined; redactions?: { count: number } };
 }

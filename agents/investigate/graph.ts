@@ -79,8 +79,9 @@ export function buildInvestigationGraph(options: GraphOptions = {}) {
     .addNode("planner", (_state, config: LangGraphRunnableConfig) => {
       const tools = toolsFrom(config);
       const wanted = options.strategies;
+      const llm = Boolean((config.configurable as Partial<InvestigationConfigurable> | undefined)?.llm);
       const plan = registry
-        .filter((s) => (!wanted || wanted.includes(s.name)) && s.applicable(tools))
+        .filter((s) => (!wanted || wanted.includes(s.name)) && s.applicable(tools, { llm }))
         .map((s) => s.name);
       return { plan };
     })

@@ -1,6 +1,10 @@
-import type { InvestigationTools, TimeRange } from "../../tools/interfaces.ts";
+import type { InvestigationTools, TimeRange, ToolCallRecord } from "../../tools/interfaces.ts";
+import type { LlmCallRecord, LlmClient } from "../llm/client.ts";
+import { rewriteSummary } from "../llm/rewrite-summary.ts";
+import { STRATEGIES } from "../strategies/registry.ts";
 import { assessConfidence } from "../synthesis/confidence.ts";
 import { buildSummary } from "../synthesis/summary.ts";
+import { TraceRecorder } from "../trace/recorder.ts";
 import type { Alert, InvestigationResult } from "../types.ts";
 import { buildInvestigationGraph, type GraphOptions } from "./graph.ts";
 import type { InvestigationConfigurable, InvestigationFrame } from "./state.ts";
@@ -17,6 +21,8 @@ export interface InvestigateOptions {
   abstainThreshold?: number;
   caseId?: string;
   onProgress?: InvestigationConfigurable["onProgress"];
+  /** An OpenAI-compatible model; without one Vigil investigates and reports deterministically. */
+  llm?: LlmClient;
 }
 
 export const DEFAULT_ABSTAIN_THRESHOLD = 0.35;
@@ -42,13 +48,18 @@ export async function investigate(
 ): Promise<InvestigationResult> {
   const started = Date.now();
   const frame = frameFor(alert, tools, options);
+  const registry = options.registry ?? STRATEGIES;
   const graph = buildInvestigationGraph({
     strategies: options.strategies,
     strategyTimeoutMs: options.strategyTimeoutMs,
-    registry: options.registry,
+    registry,
   });
-  const configurable: InvestigationConfigurable = { tools, onProgress: options.onProgress };
-  const state = await graph.invoke({ frame }, { configurable });
+  // One LLM ledger and token budget per investigation; the shared client keeps the connection pool.
+  const llm = options.llm?.fork();
+  const recorder = new TraceRecorder(`investigate ${alert.alertname}`, new Set(registry.map((s) => s.name)));
+  if (tools.envelope) tools.envelope.currentSpanId = () => recorder.currentSpanId();
+  const configurable: InvestigationConfigurable = { tools, onProgress: options.onProgress, llm };
+  const state = await graph.invoke({ frame }, { configurable, callbacks: [recorder] });
   const assessment = assessConfidence(
     alert,
     state.candidates,
@@ -56,14 +67,35 @@ export async function investigate(
     tools,
     options.abstainThreshold ?? DEFAULT_ABSTAIN_THRESHOLD,
   );
-  const summary = buildSummary({
+  let summary = buildSummary({
     alert,
     candidates: state.candidates,
     reports: state.reports,
     assessment,
     links: tools.links,
   });
+  let rewritten = false;
+  if (llm) {
+    // The LLM may only rephrase from evidence; a verifier drops anything it cannot ground, and any failure keeps
+    // the deterministic summary.
+    const rewrite = await rewriteSummary(
+      summary,
+      state.candidates.flatMap((c) => c.evidence),
+      llm,
+    );
+    summary = rewrite.summary;
+    rewritten = rewrite.used;
+  }
+  const usage = llm?.usage();
+  const llmCalls: ToolCallRecord[] = (llm?.records ?? []).map((r) => llmCallRecord(r));
   const candidates = state.candidates.map((c) => ({ ...c, score: Number(c.score.toFixed(4)) }));
+  const trace = recorder.finish([...tools.calls, ...llmCalls], {
+    "vigil.alertname": alert.alertname,
+    "vigil.fingerprint": alert.fingerprint,
+    "vigil.abstained": assessment.abstained,
+    "vigil.confidence": Number(assessment.confidence.toFixed(4)),
+    "vigil.top_candidate": candidates[0]?.service ?? "",
+  });
   return {
     caseId: options.caseId,
     alert,
@@ -81,7 +113,36 @@ export async function investigate(
     summary,
     durationMs: Date.now() - started,
     toolCalls: tools.calls,
-    llm: { used: false, promptTokens: 0, completionTokens: 0 },
+    llm: {
+      used: rewritten || (usage?.calls ?? 0) > 0,
+      promptTokens: usage?.promptTokens ?? 0,
+      completionTokens: usage?.completionTokens ?? 0,
+      costUsd: usage?.costUsd ?? 0,
+    },
     window: frame.window,
+    trace,
+  };
+}
+
+/** An LLM call as a trace record, with the OpenTelemetry GenAI attributes the client recorded. */
+function llmCallRecord(record: LlmCallRecord): ToolCallRecord {
+  const attributes: Record<string, string | number | boolean> = {};
+  for (const [k, v] of Object.entries(record)) {
+    if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") attributes[k] = v;
+  }
+  const duration = Number(attributes["vigil.llm.duration_ms"] ?? 0);
+  return {
+    backend: "llm",
+    operation: String(attributes["gen_ai.operation.name"] ?? "chat"),
+    query: String(attributes["vigil.llm.purpose"] ?? ""),
+    startedAt: record.startedAt,
+    durationMs: duration,
+    bytes: 0,
+    rows: 0,
+    cacheHit: false,
+    truncated: false,
+    error: typeof attributes["error.type"] === "string" ? String(attributes["error.type"]) : undefined,
+    kind: "llm",
+    attributes,
   };
 }

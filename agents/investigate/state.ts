@@ -1,6 +1,7 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { Annotation } from "@langchain/langgraph";
 import type { InvestigationTools, TimeRange } from "../../tools/interfaces.ts";
+import type { LlmClient } from "../llm/client.ts";
 import type { Alert, Candidate, StrategyReport } from "../types.ts";
 
 /** What every strategy receives: the alert and the time frame of the investigation. */
@@ -35,6 +36,8 @@ export interface StrategyInput {
 /** Non-serializable dependencies travel in the run config, never in checkpointed state. */
 export interface InvestigationConfigurable {
   tools: InvestigationTools;
+  /** This investigation's LLM client (its own token budget), when one is configured. */
+  llm?: LlmClient;
   onProgress?: (event: { strategy: string; done: number; total: number }) => void;
 }
 

@@ -138,7 +138,10 @@ export function verifySentence(
     }
     const number = NUMBER_TOKEN.exec(token);
     if (number) {
-      if (grounding.numbers.has(normalNumber(Number(number[1])))) continue;
+      const value = Number(number[1]);
+      if (grounding.numbers.has(normalNumber(value))) continue;
+      // "75%" is grounded by a ratio of 0.75 in the evidence.
+      if (token.endsWith("%") && grounding.numbers.has(normalNumber(Number((value / 100).toPrecision(6))))) continue;
       return `names number ${token} not in the cited evidence`;
     }
     if (/^\d+(?:[:.]\d+)+$/.test(token)) {
@@ -256,13 +259,14 @@ export async function rewriteSummary(
   };
 
   const headline = keep(answer.data.headline) ? clean(answer.data.headline.text) : undefined;
+  // Verify every sentence (so `dropped` is complete), then keep the first few that survive.
   const what = answer.data.whatIsGoingOn
-    .slice(0, MAX_WHAT_SENTENCES)
     .filter(keep)
+    .slice(0, MAX_WHAT_SENTENCES)
     .map((s) => clean(s.text));
   const next = answer.data.nextSteps
-    .slice(0, MAX_NEXT_STEPS)
     .filter(keep)
+    .slice(0, MAX_NEXT_STEPS)
     .map((s) => clean(s.text));
   const used = Boolean(headline) || what.length > 0 || next.length > 0;
   return {

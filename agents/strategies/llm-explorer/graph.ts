@@ -138,9 +138,10 @@ export function groundHypotheses(
     }
     const cited = ids.map((id) => byId.get(id) as Evidence);
     const lower = service.toLowerCase();
-    const grounded = cited.some(
-      (e) => e.service?.toLowerCase() === lower || `${e.summary} ${e.ref}`.toLowerCase().includes(lower),
-    );
+    // The service must be the record's own service or a whole name in its ref: a word that merely occurs in a log
+    // line ("admin mode") is not a component.
+    const token = new RegExp(`(^|[^a-z0-9-])${lower.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}([^a-z0-9-]|$)`);
+    const grounded = cited.some((e) => e.service?.toLowerCase() === lower || token.test(e.ref.toLowerCase()));
     if (!service || !grounded) {
       dropped.push(`${label}: the service does not appear in the cited evidence`);
       continue;
@@ -282,7 +283,7 @@ export function buildLlmExplorerGraph(options: LlmExplorerOptions = {}) {
     return { hypotheses, errors: dropped.map((d) => `dropped ${d}`) };
   }
 
-  async function report(state: ExplorerState) {
+  async function finish(state: ExplorerState) {
     const result: StrategyReport = {
       name: LLM_EXPLORER,
       durationMs: Date.now() - (state.startedAt || Date.now()),
@@ -299,12 +300,16 @@ export function buildLlmExplorerGraph(options: LlmExplorerOptions = {}) {
     .addNode("agent", agent)
     .addNode("act", act)
     .addNode("conclude", conclude)
-    .addNode("report", report)
+    .addNode("finish", finish)
     .addEdge(START, "start")
     .addEdge("start", "agent")
-    .addConditionalEdges("agent", (state) => state.next, ["act", "conclude", "report"])
+    .addConditionalEdges("agent", (state) => (state.next === "report" ? "finish" : state.next), [
+      "act",
+      "conclude",
+      "finish",
+    ])
     .addEdge("act", "agent")
-    .addEdge("conclude", "report")
-    .addEdge("report", END)
+    .addEdge("conclude", "finish")
+    .addEdge("finish", END)
     .compile({ name: LLM_EXPLORER });
 }

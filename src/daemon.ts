@@ -16,6 +16,7 @@ import { InvestigationStore } from "./store/investigations.ts";
 import { migrate } from "./store/migrate.ts";
 import { createDaemonMetrics } from "./telemetry/metrics.ts";
 import { exportTrace } from "./telemetry/otlp-export.ts";
+import { registerWebUi } from "./web/routes.ts";
 
 export interface Daemon {
   url: string;
@@ -124,6 +125,8 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
     if (!record) sendJson(res, 404, { error: `no investigation ${params.id}` });
     else sendJson(res, 200, record);
   });
+
+  registerWebUi({ server, db, store, queue, config, logger });
 
   const address = await server.listen(config.PORT, config.HOST);
   const url = `http://${address.address.includes(":") ? `[${address.address}]` : address.address}:${address.port}`;

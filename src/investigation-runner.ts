@@ -98,6 +98,12 @@ export async function runInvestigation(investigationId: string, deps: RunnerDeps
       if (!messageTs) await store.setSlackMessage(investigationId, posted.ts);
     }
     await store.complete(investigationId, result);
+    const envelope = tools.envelope as { recorded?: unknown[] } | undefined;
+    if (envelope?.recorded) {
+      await store
+        .saveRecording(investigationId, { now: tools.now, window: result.window, results: envelope.recorded })
+        .catch((error: unknown) => logger.warn({ err: error, investigationId }, "Recording not saved"));
+    }
     if (result.trace && deps.exportTrace) {
       deps.exportTrace(result.trace).catch((error: unknown) => logger.warn({ err: error }, "Trace export failed"));
     }

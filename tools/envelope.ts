@@ -77,8 +77,22 @@ function countRows(value: unknown): number {
   return value ? 1 : 0;
 }
 
+/** One successful result kept for replay: `vigil fixture export` turns these into a fixture. */
+export interface RecordedResult {
+  backend: string;
+  operation: string;
+  query: string;
+  range?: TimeRange;
+  data: unknown;
+}
+
+/** Results beyond this many bytes (estimated) are not kept for replay; the investigation itself is unaffected. */
+const MAX_RECORDED_BYTES = 20 * 1024 * 1024;
+
 export class ToolEnvelope {
   readonly calls: ToolCallRecord[] = [];
+  readonly recorded: RecordedResult[] = [];
+  #recordedBytes = 0;
   readonly redactions: RedactionStats = { count: 0, rules: {} };
   readonly #cache = new Map<string, Promise<ToolResult<unknown>>>();
   readonly #semaphores = new Map<string, Semaphore>();
@@ -137,6 +151,7 @@ export class ToolEnvelope {
     const pending = this.#semaphore(meta.backend).run(() => this.#guarded(meta, run));
     this.#cache.set(key, pending as Promise<ToolResult<unknown>>);
     const result = await pending;
+    if (result.ok) this.#keep(meta, result.data);
     this.#record({
       ...meta,
       startedAt,
@@ -149,6 +164,13 @@ export class ToolEnvelope {
       parentSpanId,
     });
     return result;
+  }
+
+  #keep(meta: CallMeta, data: unknown): void {
+    const bytes = estimateBytes(data);
+    if (this.#recordedBytes + bytes > MAX_RECORDED_BYTES) return;
+    this.#recordedBytes += bytes;
+    this.recorded.push({ ...meta, data });
   }
 
   async #guarded<T>(meta: CallMeta, run: () => Promise<ToolResult<T>>): Promise<ToolResult<T>> {

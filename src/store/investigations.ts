@@ -192,6 +192,23 @@ export class InvestigationStore {
     );
   }
 
+  async saveRecording(id: string, recording: unknown): Promise<void> {
+    await this.db.query(
+      `INSERT INTO vigil.investigation_recordings (investigation_id, recording) VALUES ($1, $2)
+       ON CONFLICT (investigation_id) DO UPDATE SET recording = EXCLUDED.recording, created_at = now()`,
+      [id, JSON.stringify(recording)],
+    );
+  }
+
+  async getRecording(id: string): Promise<unknown | undefined> {
+    const { rows } = await this.db.query<{ recording: unknown }>(
+      "SELECT recording FROM vigil.investigation_recordings WHERE investigation_id = $1",
+      [id],
+    );
+    const value = rows[0]?.recording;
+    return typeof value === "string" ? JSON.parse(value) : value;
+  }
+
   async fail(id: string, error: string): Promise<void> {
     await this.db.query(
       "UPDATE vigil.investigations SET status = 'failed', error = $2, finished_at = now() WHERE id = $1",

@@ -1,9 +1,9 @@
 import { Annotation, END, type LangGraphRunnableConfig, START, StateGraph } from "@langchain/langgraph";
 import type { ChangeEvent, InvestigationTools, LogRecord, MetricSeries } from "../../../tools/interfaces.ts";
-import { firstExcursion } from "../../analysis/change-point.ts";
 import { k8sObjectRef, serviceOfName } from "../../analysis/evidence-refs.ts";
 import { logLevelOf, splitTemplates } from "../../analysis/log-templates.ts";
 import { scoreSeries } from "../../analysis/robust-score.ts";
+import { finite, iqr, median } from "../../analysis/robust-stats.ts";
 import { seriesOwner } from "../../analysis/series-owner.ts";
 import { roleWeight } from "../../analysis/signal-role.ts";
 import { metricEvidence } from "../../evidence.ts";
@@ -130,17 +130,40 @@ function checkComponent(service: string, since: number, state: S): ComponentChec
     if (!scored) continue;
     const weighted = scored.score * roleWeight(s);
     if (weighted < MIN_ANOMALY) continue;
-    const onset = firstExcursion(s.points, split, split, MIN_ANOMALY) ?? scored.onsetAt;
     if (weighted > check.metricScore) {
       check.metricScore = weighted;
       check.best = { series: s, scored };
     }
-    if (onset !== undefined && (check.metricOnset === undefined || onset < check.metricOnset))
-      check.metricOnset = onset;
   }
   const lines = state.logs.filter((l) => (l.service ?? l.labels.service) === service);
   check.newErrors = newErrorTemplates(service, lines, since, frame);
   return check;
+}
+
+/** Share of the points from the onset to now that must stay outside the band: an incident persists, a blip does not. */
+const PERSISTENCE = 0.6;
+
+/**
+ * The first time from `split` on at which a series leaves its baseline band (median ± 4 spreads) for good: from there
+ * to the investigation clock most points stay outside. Among a hundred series single noisy points beyond the band are
+ * common; an incident's anomaly persists until the alert is investigated.
+ */
+export function sustainedOnset(points: Array<[number, number | null]>, split: number): number | undefined {
+  const baseline = finite(points.filter(([t]) => t < split).map(([, v]) => v));
+  if (baseline.length < 3) return undefined;
+  const center = median(baseline);
+  const after = points.filter(([t, v]) => t >= split && typeof v === "number") as Array<[number, number]>;
+  // A short baseline can have a tiny spread; a tenth of the series' largest value keeps jitter near zero (a throttling
+  // ratio moving between 0.001 and 0.008) from dating an onset, while a real step still clears it.
+  const largest = Math.max(...baseline.map(Math.abs), ...after.map(([, v]) => Math.abs(v)));
+  const spread = Math.max(iqr(baseline), Math.abs(center) * 0.05, largest * 0.1, 1e-9);
+  const out = after.map(([, v]) => Math.abs(v - center) / spread >= MIN_ANOMALY);
+  let outside = out.filter(Boolean).length;
+  for (let i = 0; i < after.length; i++) {
+    if (out[i] && outside / (after.length - i) >= PERSISTENCE) return after[i][0];
+    if (out[i]) outside -= 1;
+  }
+  return undefined;
 }
 
 /**
@@ -154,13 +177,15 @@ function serviceOnsets(state: S, from: number): Map<string, number> {
     const prev = onsets.get(service);
     if (prev === undefined || t < prev) onsets.set(service, t);
   };
+  const withMetrics = new Set<string>();
   for (const s of state.series) {
     const service = seriesOwner(s);
     if (!service) continue;
+    withMetrics.add(service);
     const split = baselineEnd(s.points, from, state.frame.splitAt);
     const scored = scoreSeries(s.points, split, s.kind);
     if (!scored || scored.score * roleWeight(s) < MIN_ANOMALY) continue;
-    note(service, firstExcursion(s.points, split, split, MIN_ANOMALY) ?? scored.onsetAt);
+    note(service, sustainedOnset(s.points, split));
   }
   const byService = new Map<string, LogRecord[]>();
   for (const l of state.logs) {
@@ -170,7 +195,9 @@ function serviceOnsets(state: S, from: number): Map<string, number> {
     list.push(l);
     byService.set(service, list);
   }
+  // Error logs date an onset only for services without metrics: sporadic error lines are too common for timing.
   for (const [service, lines] of byService) {
+    if (withMetrics.has(service)) continue;
     for (const e of newErrorTemplates(service, lines, from, state.frame)) note(service, e.first);
   }
   return onsets;
@@ -215,6 +242,12 @@ function analyse(state: S) {
   const earliestSuspect = suspects[0]?.t ?? frame.splitAt;
   const onsets = serviceOnsets(state, earliestSuspect);
   const earliestOnset = Math.min(...onsets.values());
+  const leaders = [...onsets].filter(([, t]) => t === earliestOnset).map(([service]) => service);
+  checked.push(
+    leaders.length
+      ? `first anomaly after ${new Date(earliestSuspect).toISOString()}: ${leaders.join(", ")} at ${new Date(earliestOnset).toISOString()}`
+      : "no service moved beyond its baseline after the changes",
+  );
   const hypotheses: Hypothesis[] = [];
   let counter = 0;
   for (const change of suspects) {

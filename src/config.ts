@@ -83,6 +83,15 @@ export const ENV_DOCS: Array<{ name: string; default?: string; description: stri
   { name: "SLACK_API_URL", description: "Slack Web API base URL (tests point it at a fake)" },
   { name: "VIGIL_PUBLIC_URL", description: "Public base URL of this daemon, used for links in Slack" },
   {
+    name: "VIGIL_UI_TOKEN",
+    description: "Static token for the web UI and API (Authorization: Bearer, or ?token= once, then a cookie)",
+  },
+  { name: "VIGIL_UI_BASIC_AUTH", description: "user:password for HTTP Basic auth on the web UI and API" },
+  {
+    name: "VIGIL_TRUSTED_PROXY_HEADER",
+    description: "Header set by an authenticating proxy (e.g. X-Forwarded-User); the proxy must strip it from clients",
+  },
+  {
     name: "VIGIL_BASELINE_MINUTES",
     default: "60",
     description: "Minutes of baseline before the alert to compare against",
@@ -95,6 +104,23 @@ export const ENV_DOCS: Array<{ name: string; default?: string; description: stri
   },
   { name: "VIGIL_STRATEGY_TIMEOUT_MS", default: "30000", description: "Wall-clock budget of one strategy" },
   { name: "VIGIL_CONCURRENCY", default: "2", description: "Investigations run at once by this process" },
+  {
+    name: "VIGIL_GROUP_WINDOW_SECONDS",
+    default: "300",
+    description:
+      "Alerts on the same service (or Alertmanager group) within this window join one investigation; 0 = off",
+  },
+  {
+    name: "VIGIL_COOLDOWN_SECONDS",
+    default: "0",
+    description:
+      "Per alert class (name + label keys): later alerts within this time join the last investigation; 0 = off",
+  },
+  {
+    name: "VIGIL_JOB_EXPIRE_SECONDS",
+    default: "300",
+    description: "A job held longer by a dead worker is retried elsewhere",
+  },
   { name: "VIGIL_WEBHOOK_MAX_BYTES", default: "1048576", description: "Largest accepted webhook body" },
   {
     name: "LOG_LEVEL",
@@ -183,6 +209,24 @@ const envSchema = z
     SLACK_CHANNEL: optionalString,
     SLACK_API_URL: optionalUrl,
     VIGIL_PUBLIC_URL: optionalUrl,
+    VIGIL_UI_TOKEN: z.preprocess(
+      blankToUndefined,
+      z.string().min(16, { message: "must be at least 16 characters" }).optional(),
+    ),
+    VIGIL_UI_BASIC_AUTH: z.preprocess(
+      blankToUndefined,
+      z
+        .string()
+        .regex(/^[^:]+:.+$/, { message: "must be user:password" })
+        .optional(),
+    ),
+    VIGIL_TRUSTED_PROXY_HEADER: z.preprocess(
+      blankToUndefined,
+      z
+        .string()
+        .regex(/^[A-Za-z0-9-]+$/, { message: "must be a header name such as X-Forwarded-User" })
+        .optional(),
+    ),
     VIGIL_BASELINE_MINUTES: intIn(1, 7 * 24 * 60, 60),
     VIGIL_STEP_SECONDS: intIn(1, 3600, 60),
     VIGIL_ABSTAIN_THRESHOLD: z.preprocess(
@@ -195,6 +239,9 @@ const envSchema = z
     ),
     VIGIL_STRATEGY_TIMEOUT_MS: intIn(100, 600_000, 30_000),
     VIGIL_CONCURRENCY: intIn(1, 64, 2),
+    VIGIL_GROUP_WINDOW_SECONDS: intIn(0, 86_400, 300),
+    VIGIL_COOLDOWN_SECONDS: intIn(0, 86_400, 0),
+    VIGIL_JOB_EXPIRE_SECONDS: intIn(10, 86_400, 300),
     VIGIL_WEBHOOK_MAX_BYTES: intIn(1024, 64 * 1024 * 1024, 1024 * 1024),
     LOG_LEVEL: z.preprocess(
       blankToUndefined,

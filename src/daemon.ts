@@ -42,10 +42,23 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
   }
   const metrics = createDaemonMetrics();
   const store = new InvestigationStore(db);
-  const queue = new InvestigationQueue({ db, databaseUrl: config.DATABASE_URL });
+  const queue = new InvestigationQueue({
+    db,
+    databaseUrl: config.DATABASE_URL,
+    expireInSeconds: config.VIGIL_JOB_EXPIRE_SECONDS,
+  });
   queue.onError((error) => logger.error({ err: error }, "Queue error"));
   await queue.start();
-  const intake = new Intake({ store, queue, logger, metrics });
+  const intake = new Intake({
+    store,
+    queue,
+    logger,
+    metrics,
+    policy: {
+      groupWindowMs: config.VIGIL_GROUP_WINDOW_SECONDS * 1000,
+      cooldownMs: config.VIGIL_COOLDOWN_SECONDS * 1000,
+    },
+  });
 
   let slack: VigilSlack | undefined;
   if (config.SLACK_BOT_TOKEN) {

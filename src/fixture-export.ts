@@ -97,12 +97,22 @@ export function exportFixture(input: ExportInput, outDir: string): { files: stri
     const rows = [...logs.values()]
       .filter((l) => l.t <= now)
       .sort((a, b) => a.t - b.t)
-      .map((l) => t({ t: l.t, labels: { ...l.labels, ...(l.service ? { service: l.service } : {}) }, line: l.line, ...(l.traceId ? { traceId: l.traceId } : {}) }));
+      .map((l) =>
+        t({
+          t: l.t,
+          labels: { ...l.labels, ...(l.service ? { service: l.service } : {}) },
+          line: l.line,
+          ...(l.traceId ? { traceId: l.traceId } : {}),
+        }),
+      );
     write("logs.jsonl.gz", gz(jsonl(rows)));
   }
   if (spans.size > 0) {
     modalities.push("traces");
-    write("spans.jsonl.gz", gz(jsonl([...spans.values()].filter((s) => s.startMs + s.durationMs <= now).map((s) => t(s)))));
+    write(
+      "spans.jsonl.gz",
+      gz(jsonl([...spans.values()].filter((s) => s.startMs + s.durationMs <= now).map((s) => t(s)))),
+    );
   }
   if (topology) {
     modalities.push("topology");

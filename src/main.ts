@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { FixtureError } from "../tools/fixture/loader.ts";
@@ -38,6 +38,14 @@ Endpoints of \`vigil serve\`:
 `;
 
 class UsageError extends Error {}
+/** Input named on the command line that does not exist or is not what the command needs (EX_NOINPUT). */
+class InputError extends Error {}
+
+/** Commands that take no arguments refuse any, so a mistyped flag is not silently ignored. */
+function noArguments(command: string, args: string[]): void {
+  parseArgs({ args, options: {}, strict: true, allowPositionals: false });
+  if (args.length > 0) throw new UsageError(`${command} takes no arguments`);
+}
 
 function splitList(value: string | undefined): string[] | undefined {
   return value
@@ -83,6 +91,8 @@ async function commandEval(args: string[]): Promise<number> {
   });
   const setDir = positionals[0];
   if (!setDir) throw new UsageError("eval needs SETDIR (a fixture set with cases/)");
+  if (positionals.length > 1) throw new UsageError(`eval takes one SETDIR, got ${positionals.length}`);
+  if (!existsSync(join(setDir, "cases"))) throw new InputError(`${setDir} is not a fixture set: cases/ is missing`);
   const { runEval, formatEvalReport } = await import("./eval/run-eval.ts");
   const report = await runEval({
     setDir,
@@ -96,9 +106,32 @@ async function commandEval(args: string[]): Promise<number> {
   return 0;
 }
 
-async function commandServe(): Promise<number> {
+/**
+ * A rejection nobody handled is logged and the daemon keeps serving (the work it belonged to is retried by the
+ * queue); an uncaught exception leaves the process in an unknown state, so it is logged and the process exits
+ * for the supervisor to restart it (accepted alerts are persisted and resumed).
+ */
+export function installProcessHandlers(logger: ReturnType<typeof createLogger>): () => void {
+  const onRejection = (reason: unknown) => {
+    logger.error({ err: reason, event: "unhandledRejection" }, "Unhandled promise rejection; still running");
+  };
+  const onException = (error: Error) => {
+    logger.fatal({ err: error, event: "uncaughtException" }, "Uncaught exception; exiting");
+    process.exit(70); // EX_SOFTWARE
+  };
+  process.on("unhandledRejection", onRejection);
+  process.on("uncaughtException", onException);
+  return () => {
+    process.off("unhandledRejection", onRejection);
+    process.off("uncaughtException", onException);
+  };
+}
+
+async function commandServe(args: string[]): Promise<number> {
+  noArguments("serve", args);
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
+  installProcessHandlers(logger);
   const { startDaemon } = await import("./daemon.ts");
   const daemon = await startDaemon(config, logger);
   if (config.HOST === "127.0.0.1" || config.HOST === "localhost") {
@@ -115,7 +148,8 @@ async function commandServe(): Promise<number> {
   return 0;
 }
 
-async function commandMigrate(): Promise<number> {
+async function commandMigrate(args: string[]): Promise<number> {
+  noArguments("migrate", args);
   const config = loadConfig();
   const { openDb } = await import("./store/db.ts");
   const { migrate } = await import("./store/migrate.ts");
@@ -147,13 +181,13 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(`${VERSION}\n`);
         return 0;
       case "serve":
-        return await commandServe();
+        return await commandServe(rest);
       case "investigate":
         return await commandInvestigate(rest);
       case "eval":
         return await commandEval(rest);
       case "migrate":
-        return await commandMigrate();
+        return await commandMigrate(rest);
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
@@ -169,6 +203,20 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof FixtureError) {
       process.stderr.write(`vigil: ${error.message}\n`);
       return 65; // EX_DATAERR
+    }
+    if (error instanceof InputError) {
+      process.stderr.write(`vigil: ${error.message}\n`);
+      return 66; // EX_NOINPUT
+    }
+    const code = (error as { code?: unknown })?.code;
+    if (
+      typeof code === "string" &&
+      /^E[A-Z]+$/.test(code) &&
+      typeof (error as { syscall?: unknown }).syscall === "string"
+    ) {
+      // A file the user named could not be read or written (ENOENT, EACCES, EISDIR…): the message says which.
+      process.stderr.write(`vigil: ${(error as Error).message}\n`);
+      return 74; // EX_IOERR
     }
     process.stderr.write(`vigil: ${(error as Error)?.stack ?? String(error)}\n`);
     return 1;

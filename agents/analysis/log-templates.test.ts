@@ -141,16 +141,13 @@ describe("agents/analysis/log-templates", () => {
       assert.deepEqual(mineTemplates(lines), mineTemplates(lines));
     });
 
-    it("mines 10k realistic lines well under 100 ms", () => {
+    // Its speed is measured by `npm run bench`; here: 10k lines collapse into their two templates.
+    it("mines 10k realistic lines into their templates", () => {
       const lines = steadyTraffic(T0, T0 + 5_000 * 1_000, 1_000);
       assert.equal(lines.length, 10_000);
-      mineTemplates(lines.slice(0, 500)); // warm the JIT so the measurement is of the miner, not of compilation
 
-      const started = performance.now();
       const templates = mineTemplates(lines);
-      const elapsed = performance.now() - started;
 
-      assert.ok(elapsed < 100, `took ${elapsed.toFixed(1)} ms`);
       assert.equal(templates.length, 2);
       assert.equal(
         templates.reduce((sum, t) => sum + t.count, 0),

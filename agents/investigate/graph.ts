@@ -1,7 +1,7 @@
-import { END, type LangGraphRunnableConfig, Send, START, StateGraph } from "@langchain/langgraph";
+import { Annotation, END, type LangGraphRunnableConfig, Send, START, StateGraph } from "@langchain/langgraph";
 import { STRATEGIES, type StrategyDefinition, type StrategyGraph } from "../strategies/registry.ts";
 import { synthesize } from "../synthesis/merge.ts";
-import type { StrategyReport } from "../types.ts";
+import type { Alert, StrategyReport } from "../types.ts";
 import { type InvestigationConfigurable, InvestigationState, type StrategyInput, toolsFrom } from "./state.ts";
 
 export interface GraphOptions {
@@ -11,7 +11,24 @@ export interface GraphOptions {
   strategyTimeoutMs?: number;
   /** The strategies to choose from; default: the registry. */
   registry?: StrategyDefinition[];
+  /**
+   * Orders the applicable strategies (strategy ranking) and may drop some (a tight budget) or give each its own
+   * timeout. Names it returns that are not applicable are ignored. Default: registry order, all run.
+   */
+  order?: (applicable: string[], alert: Alert) => StrategyOrder | Promise<StrategyOrder>;
 }
+
+export interface StrategyOrder {
+  order: string[];
+  /** Per-strategy wall-clock budget in ms; missing names get `strategyTimeoutMs`. */
+  budgets?: Record<string, number>;
+}
+
+/** The parent state plus the planner's budgets, which only the Send fan-out reads. */
+const PlannedState = Annotation.Root({
+  ...InvestigationState.spec,
+  budgets: Annotation<Record<string, number>>({ reducer: (_l, r) => r, default: () => ({}) }),
+});
 
 /** Compiled subgraphs, built once per definition and reused by every investigation. */
 const compiled = new WeakMap<StrategyDefinition, StrategyGraph>();
@@ -75,18 +92,22 @@ async function runStrategy(
 export function buildInvestigationGraph(options: GraphOptions = {}) {
   const timeoutMs = options.strategyTimeoutMs ?? 30_000;
   const registry = options.registry ?? STRATEGIES;
-  return new StateGraph(InvestigationState)
-    .addNode("planner", (_state, config: LangGraphRunnableConfig) => {
+  return new StateGraph(PlannedState)
+    .addNode("planner", async (state, config: LangGraphRunnableConfig) => {
       const tools = toolsFrom(config);
       const wanted = options.strategies;
       const llm = Boolean((config.configurable as Partial<InvestigationConfigurable> | undefined)?.llm);
-      const plan = registry
+      const applicable = registry
         .filter((s) => (!wanted || wanted.includes(s.name)) && s.applicable(tools, { llm }))
         .map((s) => s.name);
-      return { plan };
+      if (!options.order || applicable.length === 0) return { plan: applicable, budgets: {} };
+      const ordered = await options.order(applicable, state.frame.alert);
+      // The hook may only reorder or drop: never run a strategy the tools cannot serve, nor one twice.
+      const plan = [...new Set(ordered.order)].filter((name) => applicable.includes(name));
+      return { plan, budgets: ordered.budgets ?? {} };
     })
-    .addNode("strategy", (input: StrategyInput, config: LangGraphRunnableConfig) =>
-      runStrategy(registry, input, config, timeoutMs),
+    .addNode("strategy", (input: StrategyInput & { timeoutMs?: number }, config: LangGraphRunnableConfig) =>
+      runStrategy(registry, input, config, input.timeoutMs ?? timeoutMs),
     )
     .addNode("synthesize", async (state, config: LangGraphRunnableConfig) => {
       const tools = toolsFrom(config);
@@ -99,7 +120,11 @@ export function buildInvestigationGraph(options: GraphOptions = {}) {
       (state) =>
         state.plan.length === 0
           ? "synthesize"
-          : state.plan.map((strategy) => new Send("strategy", { frame: state.frame, strategy })),
+          : state.plan.map((strategy) => {
+              const budget = state.budgets[strategy];
+              const timeout = budget && budget > 0 ? { timeoutMs: budget } : {};
+              return new Send("strategy", { frame: state.frame, strategy, ...timeout });
+            }),
       ["strategy", "synthesize"],
     )
     .addEdge("strategy", "synthesize")

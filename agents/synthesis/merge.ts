@@ -75,7 +75,7 @@ export function synthesize(reports: StrategyReport[], topology?: Topology): Cand
 }
 
 /** Symptoms that travel upstream from a cause to its callers; a resource fault of the caller's own does not. */
-const PROPAGATING = new Set(["network_delay", "code_error", "dependency", "socket", "capacity"]);
+const PROPAGATING = new Set(["network_delay", "code_error", "dependency", "socket"]);
 
 function demoteVictims(candidates: Candidate[], topology: Topology): void {
   const original = new Map(candidates.map((c) => [c.service, c.score]));

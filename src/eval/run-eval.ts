@@ -5,6 +5,8 @@ import { type FixtureCase, loadFixtureCase } from "../../tools/fixture/loader.ts
 import { type Answer, answerSchema } from "../../tools/fixture/schema.ts";
 import { fixtureSeriesRef } from "../../tools/fixture/sources.ts";
 import { investigateFixture } from "../investigate-fixture.ts";
+import { type CriterionTally, type Judgment, tallyJudgments } from "../quality/judges.ts";
+import { collectVersions, type Versions } from "../quality/versions.ts";
 import { BASELINES } from "./baselines.ts";
 
 export interface EvalOptions {
@@ -13,6 +15,10 @@ export interface EvalOptions {
   outDir?: string;
   strategies?: string[];
   onCase?: (caseId: string, index: number, total: number) => void;
+  /** Quality judges run on every case (e.g. `(r) => judgeInvestigation(r, { llm })`); written to `outDir/judgments/`. */
+  judge?: (result: InvestigationResult) => Promise<Judgment> | Judgment;
+  /** The model name to record in `versions`, when the run used an LLM. */
+  model?: string;
 }
 
 /** Scores of one method (Vigil or a baseline) over a group of cases. */
@@ -60,6 +66,10 @@ export interface EvalReport {
   evidenceGrounding: number;
   timing: { p50Ms: number; p95Ms: number; maxMs: number };
   outcomes: CaseOutcome[];
+  /** What produced this run (also written to `outDir/versions.json`), so runs can be compared. */
+  versions?: Versions;
+  /** Judge pass ratios per criterion, when a judge ran. */
+  judges?: Record<string, CriterionTally>;
 }
 
 function rankOf(ranking: string[], answer: Answer): number | undefined {
@@ -126,7 +136,13 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
   if (!existsSync(casesDir)) throw new Error(`${options.setDir} is not a fixture set: cases/ is missing`);
   const answersDir = options.answersDir ?? join(options.setDir, "answers");
   const ids = readdirSync(casesDir).sort();
-  if (options.outDir) mkdirSync(options.outDir, { recursive: true });
+  const versions = collectVersions({ model: options.model });
+  if (options.outDir) {
+    mkdirSync(options.outDir, { recursive: true });
+    writeFileSync(join(options.outDir, "versions.json"), `${JSON.stringify(versions, null, 2)}\n`);
+    if (options.judge) mkdirSync(join(options.outDir, "judgments"), { recursive: true });
+  }
+  const judgments: Judgment[] = [];
   const outcomes: CaseOutcome[] = [];
   const answers = new Map<string, Answer>();
   const results = new Map<string, InvestigationResult>();
@@ -136,6 +152,13 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
     const result = await investigateFixture(fixture, { strategies: options.strategies });
     if (options.outDir) writeFileSync(join(options.outDir, `${id}.json`), `${JSON.stringify(result, null, 2)}\n`);
     results.set(id, result);
+    if (options.judge) {
+      const judgment = await options.judge(result);
+      judgments.push(judgment);
+      if (options.outDir) {
+        writeFileSync(join(options.outDir, "judgments", `${id}.json`), `${JSON.stringify(judgment, null, 2)}\n`);
+      }
+    }
     // Answers are read only after the investigation of the case is done.
     const answerPath = join(answersDir, `${id}.json`);
     if (!existsSync(answerPath)) continue;
@@ -181,6 +204,8 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
     evidenceGrounding: outcomes.length ? outcomes.filter((o) => o.grounded).length / outcomes.length : 1,
     timing: { p50Ms: percentile(durations, 0.5), p95Ms: percentile(durations, 0.95), maxMs: Math.max(0, ...durations) },
     outcomes,
+    versions,
+    ...(options.judge ? { judges: tallyJudgments(judgments) } : {}),
   };
 }
 
@@ -215,5 +240,14 @@ export function formatEvalReport(report: EvalReport): string {
   lines.push(
     `Time per case: p50 ${report.timing.p50Ms} ms, p95 ${report.timing.p95Ms} ms, max ${report.timing.maxMs} ms`,
   );
+  if (report.judges) {
+    lines.push("", "Judge pass ratios (passed / judged; not judged left out)");
+    for (const [criterion, t] of Object.entries(report.judges)) {
+      const judged = t.passed + t.failed;
+      lines.push(
+        `  ${criterion.padEnd(40)} ${t.ratio === null ? "  -  " : f(t.ratio)}  (${t.passed}/${judged}${t.notJudged ? `, ${t.notJudged} not judged` : ""})`,
+      );
+    }
+  }
   return lines.join("\n");
 }

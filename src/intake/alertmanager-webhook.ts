@@ -58,11 +58,17 @@ export function alertmanagerWebhookHandler(deps: {
       }
       try {
         const alert = normalizeWebhookAlert(raw);
-        const outcome = await deps.intake.accept({ alert, source: "alertmanager" });
+        // Related alerts: the same service, else the same Alertmanager notification group.
+        const groupKey = alert.service
+          ? `service:${alert.service}`
+          : parsed.data.groupKey
+            ? `group:${parsed.data.groupKey}`
+            : undefined;
+        const outcome = await deps.intake.accept({ alert, source: "alertmanager", groupKey });
         results.push({
           fingerprint: alert.fingerprint,
           investigationId: outcome.investigationId,
-          status: outcome.created ? "accepted" : "duplicate",
+          status: outcome.created ? "accepted" : outcome.outcome,
         });
       } catch (error) {
         if (!(error instanceof AlertValidationError)) throw error;

@@ -3,11 +3,14 @@ import type { Logger } from "../logger.ts";
 import type { InvestigationQueue } from "../queue/queue.ts";
 import type { AlertSource, InvestigationStore } from "../store/investigations.ts";
 import type { DaemonMetrics } from "../telemetry/metrics.ts";
+import { alertClassOf } from "./alert-class.ts";
 
 export interface AcceptInput {
   alert: Alert;
   source: AlertSource;
   dedupeKey?: string;
+  /** Related alerts share it (service or Alertmanager group); absent: the alert is never grouped. */
+  groupKey?: string;
   slackChannel?: string;
   slackThreadTs?: string;
 }
@@ -15,6 +18,12 @@ export interface AcceptInput {
 export interface AcceptOutcome {
   investigationId: string;
   created: boolean;
+  outcome: "created" | "duplicate" | "grouped" | "cooldown";
+}
+
+export interface IntakePolicy {
+  groupWindowMs: number;
+  cooldownMs: number;
 }
 
 /**
@@ -28,15 +37,26 @@ export class Intake {
       queue: InvestigationQueue;
       logger: Logger;
       metrics: DaemonMetrics;
+      policy?: IntakePolicy;
     },
   ) {}
 
   async accept(input: AcceptInput): Promise<AcceptOutcome> {
-    const { record, created } = await this.deps.store.createOrFind(input);
-    this.deps.metrics.alertsReceived.inc({ source: input.source, result: created ? "created" : "duplicate" });
+    const policy = this.deps.policy ?? { groupWindowMs: 0, cooldownMs: 0 };
+    const { record, created, outcome } = await this.deps.store.createOrFind({
+      ...input,
+      groupWindowMs: input.groupKey ? policy.groupWindowMs : 0,
+      alertClass: alertClassOf(input.alert),
+      // Slack mentions are explicit requests: never folded into another investigation by cooldown.
+      cooldownMs: input.source === "alertmanager" ? policy.cooldownMs : 0,
+    });
+    this.deps.metrics.alertsReceived.inc({ source: input.source, result: outcome });
     if (!created) {
-      this.deps.logger.info({ investigationId: record.id, fingerprint: record.fingerprint }, "Duplicate alert ignored");
-      return { investigationId: record.id, created: false };
+      this.deps.logger.info(
+        { investigationId: record.id, fingerprint: input.alert.fingerprint, outcome },
+        "Alert attached to an existing investigation",
+      );
+      return { investigationId: record.id, created: false, outcome };
     }
     try {
       await this.deps.queue.enqueue(record.id);
@@ -50,7 +70,7 @@ export class Intake {
       { investigationId: record.id, alertname: record.alertname, source: input.source },
       "Investigation queued",
     );
-    return { investigationId: record.id, created: true };
+    return { investigationId: record.id, created: true, outcome };
   }
 
   /** Re-send jobs for investigations that stayed queued (a crash between persist and enqueue, a lost job). */

@@ -21,6 +21,33 @@ export function serviceOf(labels: Record<string, string>): string | undefined {
 
 export class AlertValidationError extends Error {}
 
+/** A NUL, or a UTF-16 surrogate without its pair (JSON allows both; Postgres text and jsonb refuse them). */
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** Replace what Postgres cannot store with U+FFFD, so a strange label costs a character instead of the alert. */
+export function storableText(text: string): string {
+  return text.replace(UNSTORABLE, "\ufffd");
+}
+
+function storableRecord(record: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(record)) out[storableText(key)] = storableText(value);
+  return out;
+}
+
+/** The alert with every string made storable (whatever its source: webhook, Slack, CLI). */
+export function storableAlert(alert: Alert): Alert {
+  return {
+    ...alert,
+    fingerprint: storableText(alert.fingerprint),
+    alertname: storableText(alert.alertname),
+    labels: storableRecord(alert.labels),
+    annotations: storableRecord(alert.annotations),
+    service: alert.service === undefined ? undefined : storableText(alert.service),
+    generatorURL: alert.generatorURL === undefined ? undefined : storableText(alert.generatorURL),
+  };
+}
+
 /** Turn one webhook alert into Vigil's alert; an unparseable start time is a validation error, not a crash. */
 export function normalizeWebhookAlert(alert: WebhookAlert): Alert {
   const startsAt = Date.parse(alert.startsAt);
@@ -29,7 +56,7 @@ export function normalizeWebhookAlert(alert: WebhookAlert): Alert {
   // Years outside 2000..2200 are clock bugs or hostile input; they would make every query range absurd.
   const year = new Date(startsAt).getUTCFullYear();
   if (year < 2000 || year > 2200) throw new AlertValidationError(`startsAt is out of range: ${alert.startsAt}`);
-  return {
+  return storableAlert({
     fingerprint: alert.fingerprint || fingerprintOf(alert.labels),
     alertname: alert.labels.alertname ?? "unnamed",
     status: alert.status,
@@ -38,5 +65,5 @@ export function normalizeWebhookAlert(alert: WebhookAlert): Alert {
     startsAt,
     service: serviceOf(alert.labels),
     generatorURL: alert.generatorURL,
-  };
+  });
 }

@@ -13,6 +13,8 @@ export interface QueueOptions {
   databaseUrl?: string;
   retryLimit?: number;
   pollingIntervalSeconds?: number;
+  /** A job held longer than this by a dead worker is retried by another. */
+  expireInSeconds?: number;
 }
 
 /**
@@ -29,7 +31,9 @@ export class InvestigationQueue {
     const common = {
       schema: "vigil_jobs",
       // Investigations are short; a job held longer than this by a dead worker is retried elsewhere.
-      expireInSeconds: 15 * 60,
+      expireInSeconds: options.expireInSeconds ?? 300,
+      // Expired jobs are noticed by maintenance: run it often so a killed replica's work moves on quickly.
+      maintenanceIntervalSeconds: 15,
       retentionDays: 7,
       schedule: false,
     };

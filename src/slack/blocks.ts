@@ -329,3 +329,55 @@ export function truncate(text: string, max: number): string {
   if (text.length <= max) return text;
   return `${text.slice(0, Math.max(0, max - 1))}…`;
 }
+
+export const FEEDBACK_MODAL_CALLBACK_ID = "vigil_feedback_modal";
+export const FEEDBACK_MODAL_BLOCKS = {
+  reason: "vigil_reason",
+  causeService: "vigil_cause_service",
+  causeDescription: "vigil_cause_description",
+} as const;
+/** Every input of the modal uses this action id; the block id says which field it is. */
+export const FEEDBACK_MODAL_ACTION_ID = "value";
+
+export interface FeedbackModalContext {
+  investigationId: string;
+  verdict: "partial" | "wrong";
+  channel?: string;
+  messageTs?: string;
+}
+
+/**
+ * The modal opened after "Not quite" / "Wrong": an optional reason and "Add the real cause" (service and a short
+ * description). Every field is optional, so closing it loses nothing: the verdict is already recorded.
+ * `private_metadata` carries the context back in the view_submission (Slack caps it at 3000 characters).
+ */
+export function renderFeedbackModal(ctx: FeedbackModalContext): types.ModalView {
+  const title = ctx.verdict === "wrong" ? "Wrong: what was it?" : "Not quite: tell Vigil";
+  const input = (blockId: string, label: string, placeholder: string, multiline: boolean, maxLength: number) => ({
+    type: "input" as const,
+    block_id: blockId,
+    optional: true,
+    label: { type: "plain_text" as const, text: label },
+    element: {
+      type: "plain_text_input" as const,
+      action_id: FEEDBACK_MODAL_ACTION_ID,
+      multiline,
+      max_length: maxLength,
+      placeholder: { type: "plain_text" as const, text: placeholder },
+    },
+  });
+  return {
+    type: "modal",
+    callback_id: FEEDBACK_MODAL_CALLBACK_ID,
+    private_metadata: JSON.stringify(ctx),
+    title: { type: "plain_text", text: truncate(title, 24) },
+    submit: { type: "plain_text", text: "Save" },
+    close: { type: "plain_text", text: "Skip" },
+    blocks: [
+      input(FEEDBACK_MODAL_BLOCKS.reason, "Reason (optional)", "What did Vigil miss or get wrong?", true, 1000),
+      { type: "header", text: { type: "plain_text", text: "Add the real cause" } },
+      input(FEEDBACK_MODAL_BLOCKS.causeService, "Service", "e.g. payments", false, 200),
+      input(FEEDBACK_MODAL_BLOCKS.causeDescription, "Short description", "e.g. connection pool exhausted", true, 500),
+    ],
+  };
+}

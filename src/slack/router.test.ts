@@ -97,7 +97,7 @@ describe("slack/router through app.processEvent", () => {
     assert.equal(mentions.at(-1)?.alert.alertname, "NoMsg");
   });
 
-  it("ignores reactions for now without calling Slack", async () => {
+  it("ignores reactions when no summary lookup is configured, without calling Slack", async () => {
     const before = fake.calls.length;
     const count = mentions.length;
 

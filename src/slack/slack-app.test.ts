@@ -250,6 +250,7 @@ describe("slack/slack-app over HTTP with a real Bolt App", () => {
       user: "U0CAROL",
       channel: CHANNEL,
       messageTs: "1700000000.000900",
+      source: "button",
     });
   });
 

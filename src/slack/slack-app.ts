@@ -13,7 +13,7 @@ import { App, type webApi } from "@slack/bolt";
 import type { Logger } from "pino";
 import { boltLoggerFrom } from "./bolt-logger.ts";
 import { createSlackNotifier, type SlackNotifier } from "./notifier.ts";
-import { type ClaimEvent, type FeedbackRequest, type MentionRequest, registerSlackRouter } from "./router.ts";
+import { registerSlackRouter, type SlackRouterOptions } from "./router.ts";
 import { SlackConfigError, selectSlackTransport } from "./transport.ts";
 import { HttpEventsReceiver, type SlackHttpHandler } from "./transport-http.ts";
 import { createSocketReceiver } from "./transport-socket.ts";
@@ -25,9 +25,13 @@ export interface CreateSlackOptions {
   apiUrl?: string; // SLACK_API_URL, default https://slack.com/api/
   channel?: string; // SLACK_CHANNEL, where webhook alerts are posted
   logger: Logger;
-  onMention(request: MentionRequest): Promise<void>;
-  onFeedback(request: FeedbackRequest): Promise<void>;
-  claimEvent?: ClaimEvent; // default in-memory (one replica)
+  onMention: SlackRouterOptions["onMention"];
+  onFeedback: SlackRouterOptions["onFeedback"];
+  onRealCause?: SlackRouterOptions["onRealCause"]; // the reason / real cause modal; without it no modal opens
+  findInvestigationByMessage?: SlackRouterOptions["findInvestigationByMessage"]; // 👍/👎 on summaries
+  leaderboard?: SlackRouterOptions["leaderboard"]; // `/vigil strategies [class]`
+  slashCommands?: SlackRouterOptions["slashCommands"]; // more `/vigil` subcommands
+  claimEvent?: SlackRouterOptions["claimEvent"]; // default in-memory (one replica)
   webUrl?: string; // VIGIL_PUBLIC_URL, for links to the web UI
   retryConfig?: webApi.RetryOptions; // default WebClient's; tests pass { retries: 0 }
 }
@@ -71,6 +75,10 @@ export function createSlack(options: CreateSlackOptions): VigilSlack {
   registerSlackRouter(app, {
     onMention: options.onMention,
     onFeedback: options.onFeedback,
+    onRealCause: options.onRealCause,
+    findInvestigationByMessage: options.findInvestigationByMessage,
+    leaderboard: options.leaderboard,
+    slashCommands: options.slashCommands,
     claimEvent: options.claimEvent,
     logger,
   });

@@ -86,6 +86,12 @@ export interface CreateInvestigationInput {
   alert: Alert;
   source: AlertSource;
   dedupeKey?: string;
+  /** Related alerts share a group key (the service, or Alertmanager's group). */
+  groupKey?: string;
+  groupWindowMs?: number;
+  /** Normalized alert class (alertname + label keys): one investigation per class per cooldown. */
+  alertClass?: string;
+  cooldownMs?: number;
   slackChannel?: string;
   slackThreadTs?: string;
 }
@@ -95,22 +101,70 @@ export class InvestigationStore {
   constructor(private readonly db: Db) {}
 
   /**
-   * Persist the alert and create its investigation unless one exists for the same dedupe key.
-   * Returns the investigation and whether it was created now.
+   * Persist the alert, then, in one transaction: find its investigation if this exact firing was seen before
+   * (duplicate); else attach it to a recent investigation of the same group (same service or Alertmanager group,
+   * within the group window) or of the same alert class (within the cooldown); else create a new investigation.
+   * An advisory lock per group serializes replicas that receive related alerts at the same moment.
    */
-  async createOrFind(input: CreateInvestigationInput): Promise<{ record: InvestigationRecord; created: boolean }> {
+  async createOrFind(input: CreateInvestigationInput): Promise<{
+    record: InvestigationRecord;
+    created: boolean;
+    outcome: "created" | "duplicate" | "grouped" | "cooldown";
+  }> {
     const dedupeKey = input.dedupeKey ?? alertDedupeKey(input.alert);
     const id = randomUUID();
+    const alertJson = JSON.stringify(input.alert);
     return this.db.transaction(async (tx) => {
       await tx.query("INSERT INTO vigil.alerts (fingerprint, source, alert) VALUES ($1, $2, $3)", [
         input.alert.fingerprint,
         input.source,
-        JSON.stringify(input.alert),
+        alertJson,
       ]);
+      const duplicate = await tx.query<Row>(
+        `SELECT i.* FROM vigil.investigations i WHERE i.dedupe_key = $1
+         UNION ALL
+         SELECT i.* FROM vigil.investigations i JOIN vigil.investigation_alerts a ON a.investigation_id = i.id
+          WHERE a.dedupe_key = $1
+         LIMIT 1`,
+        [dedupeKey],
+      );
+      if (duplicate.rows[0])
+        return { record: fromRow(duplicate.rows[0]), created: false, outcome: "duplicate" as const };
+
+      const attach = async (row: Row, reason: "grouped" | "cooldown") => {
+        await tx.query(
+          `INSERT INTO vigil.investigation_alerts (investigation_id, dedupe_key, alert, reason) VALUES ($1, $2, $3, $4)
+           ON CONFLICT DO NOTHING`,
+          [row.id, dedupeKey, alertJson, reason],
+        );
+        return { record: fromRow(row), created: false, outcome: reason };
+      };
+      if (input.groupKey && (input.groupWindowMs ?? 0) > 0) {
+        await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`vigil-group:${input.groupKey}`]);
+        const group = await tx.query<Row>(
+          `SELECT * FROM vigil.investigations
+            WHERE group_key = $1 AND created_at > now() - ($2::double precision * interval '1 millisecond')
+            ORDER BY created_at DESC LIMIT 1`,
+          [input.groupKey, input.groupWindowMs],
+        );
+        if (group.rows[0]) return attach(group.rows[0], "grouped");
+      }
+      if (input.alertClass && (input.cooldownMs ?? 0) > 0) {
+        await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`vigil-class:${input.alertClass}`]);
+        const recent = await tx.query<Row>(
+          `SELECT * FROM vigil.investigations
+            WHERE alert_class = $1 AND created_at > now() - ($2::double precision * interval '1 millisecond')
+            ORDER BY created_at DESC LIMIT 1`,
+          [input.alertClass, input.cooldownMs],
+        );
+        if (recent.rows[0]) return attach(recent.rows[0], "cooldown");
+      }
+
       const inserted = await tx.query<Row>(
         `INSERT INTO vigil.investigations
-           (id, dedupe_key, fingerprint, alertname, service, source, alert, slack_channel, slack_thread_ts)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+           (id, dedupe_key, fingerprint, alertname, service, source, alert, slack_channel, slack_thread_ts, group_key,
+            alert_class)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          ON CONFLICT (dedupe_key) DO NOTHING
          RETURNING *`,
         [
@@ -120,15 +174,32 @@ export class InvestigationStore {
           input.alert.alertname,
           input.alert.service ?? null,
           input.source,
-          JSON.stringify(input.alert),
+          alertJson,
           input.slackChannel ?? null,
           input.slackThreadTs ?? null,
+          input.groupKey ?? null,
+          input.alertClass ?? null,
         ],
       );
-      if (inserted.rows[0]) return { record: fromRow(inserted.rows[0]), created: true };
-      const existing = await tx.query<Row>("SELECT * FROM vigil.investigations WHERE dedupe_key = $1", [dedupeKey]);
-      return { record: fromRow(existing.rows[0]), created: false };
+      if (!inserted.rows[0]) {
+        const existing = await tx.query<Row>("SELECT * FROM vigil.investigations WHERE dedupe_key = $1", [dedupeKey]);
+        return { record: fromRow(existing.rows[0]), created: false, outcome: "duplicate" as const };
+      }
+      await tx.query(
+        "INSERT INTO vigil.investigation_alerts (investigation_id, dedupe_key, alert, reason) VALUES ($1, $2, $3, $4)",
+        [id, dedupeKey, alertJson, "first"],
+      );
+      return { record: fromRow(inserted.rows[0]), created: true, outcome: "created" as const };
     });
+  }
+
+  /** The alerts attached to an investigation, the first one included. */
+  async attachedAlerts(id: string): Promise<Array<{ alert: Alert; reason: string }>> {
+    const { rows } = await this.db.query<{ alert: Alert | string; reason: string }>(
+      "SELECT alert, reason FROM vigil.investigation_alerts WHERE investigation_id = $1 ORDER BY attached_at",
+      [id],
+    );
+    return rows.map((r) => ({ alert: json<Alert>(r.alert) as Alert, reason: r.reason }));
   }
 
   async get(id: string): Promise<InvestigationRecord | undefined> {

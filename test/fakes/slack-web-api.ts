@@ -79,6 +79,8 @@ export interface FakeSlack {
   /** Stores a message as if someone had posted it; `ts` is assigned when missing. */
   seedMessage(channel: string, message: Partial<FakeSlackMessage>): FakeSlackMessage;
   seedUser(user: { id: string; name: string; real_name?: string }): void;
+  /** Members of a user group (`S…`), as `usergroups.users.list` returns them; unknown groups answer no_such_subteam. */
+  seedUserGroup(groupId: string, userIds: string[]): void;
   getMessage(channel: string, ts: string): FakeSlackMessage | undefined;
   messages(channel: string): FakeSlackMessage[];
   failNext(method: string, injection?: FailureInjection): void;
@@ -96,6 +98,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   const waiters: Array<{ predicate: (call: FakeSlackCall) => boolean; resolve: (call: FakeSlackCall) => void }> = [];
   const messagesByChannel = new Map<string, FakeSlackMessage[]>();
   const users = new Map<string, { id: string; name: string; real_name?: string }>();
+  const userGroups = new Map<string, string[]>();
   const failures = new Map<string, Required<FailureInjection>[]>();
   let sequence = 0;
 
@@ -203,6 +206,21 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         if (!channel) return { ok: false, error: "channel_not_found" };
         if (!str(args.user)) return { ok: false, error: "user_not_in_channel" };
         return { ok: true, message_ts: nextTs() };
+      }
+      case "views.open": {
+        // Slack accepts a trigger id for 3 s after the interaction; the fake only checks that one was sent.
+        if (!str(args.trigger_id)) return { ok: false, error: "invalid_trigger_id" };
+        const view = args.view;
+        if (!view || typeof view !== "object" || (view as { type?: unknown }).type !== "modal") {
+          return { ok: false, error: "invalid_arguments" };
+        }
+        return { ok: true, view: { ...(view as Record<string, unknown>), id: `V${nextTs().replace(".", "")}` } };
+      }
+      case "usergroups.users.list": {
+        const group = str(args.usergroup);
+        const members = group ? userGroups.get(group) : undefined;
+        if (!members) return { ok: false, error: "no_such_subteam" };
+        return { ok: true, users: [...members] };
       }
       case "reactions.add": {
         const channel = str(args.channel);
@@ -379,6 +397,9 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     seedUser: (user) => {
       users.set(user.id, user);
     },
+    seedUserGroup: (groupId, userIds) => {
+      userGroups.set(groupId, [...userIds]);
+    },
     getMessage: findMessage,
     messages: (channel) => [...channelMessages(channel)],
     failNext(method, injection = {}) {
@@ -401,7 +422,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   };
 }
 
-const JSON_ARGS = ["blocks", "attachments", "metadata"];
+const JSON_ARGS = ["blocks", "attachments", "metadata", "view"];
 
 function parseArgs(raw: string, contentType: string | undefined): Record<string, unknown> {
   if (!raw) return {};

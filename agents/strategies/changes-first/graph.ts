@@ -217,7 +217,13 @@ function newErrorTemplates(service: string, lines: LogRecord[], since: number, f
   for (const shift of shifts) {
     if (!shift.isNew || shift.after < 2) continue;
     const first = errorLines.find((l) => l.t === shift.firstSeenAfter);
-    out.push({ template: shift.template, before: shift.before, after: shift.after, first: shift.firstSeenAfter, ref: first?.ref });
+    out.push({
+      template: shift.template,
+      before: shift.before,
+      after: shift.after,
+      first: shift.firstSeenAfter,
+      ref: first?.ref,
+    });
   }
   return out;
 }

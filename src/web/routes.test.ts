@@ -1,0 +1,172 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { Alert } from "../../agents/types.ts";
+import { type Config, loadConfig } from "../config.ts";
+import { createLogger } from "../logger.ts";
+import type { InvestigationQueue } from "../queue/queue.ts";
+import { HttpServer } from "../server/http-server.ts";
+import { testResult } from "../slack/test-fixtures.ts";
+import { type Db, openDb } from "../store/db.ts";
+import { InvestigationStore } from "../store/investigations.ts";
+import { migrate } from "../store/migrate.ts";
+import { registerWebUi } from "./routes.ts";
+
+const TOKEN = "routes-test-token-0123456789";
+
+function alert(n: number, service: string): Alert {
+  return {
+    fingerprint: `fp-${n}`,
+    alertname: "HighLatency",
+    status: "firing",
+    labels: { alertname: "HighLatency", service },
+    annotations: {},
+    startsAt: Date.parse("2026-01-01T00:00:00Z") + n * 60_000,
+    service,
+  };
+}
+
+describe("src/web/routes: the UI and API on the daemon's server", () => {
+  let db: Db;
+  let store: InvestigationStore;
+  let server: HttpServer;
+  let url: string;
+  const auth = { authorization: `Bearer ${TOKEN}` };
+
+  before(async () => {
+    db = await openDb({ dataDir: "memory://" });
+    await migrate(db);
+    store = new InvestigationStore(db);
+    const config: Config = loadConfig({ VIGIL_UI_TOKEN: TOKEN });
+    server = new HttpServer(createLogger("silent"));
+    registerWebUi({
+      server,
+      db,
+      store,
+      queue: {} as InvestigationQueue,
+      config,
+      logger: createLogger("silent"),
+    });
+    const address = await server.listen(0, "127.0.0.1");
+    url = `http://127.0.0.1:${address.port}`;
+  });
+  after(async () => {
+    await server?.close();
+    await db?.close();
+  });
+
+  it("answers every UI and API route with 401 without credentials", async () => {
+    for (const path of [
+      "/",
+      "/ui/investigations",
+      "/ui/investigations/x",
+      "/ui/strategies",
+      "/api/investigations",
+      "/api/investigations/x",
+      "/api/investigations/x/events",
+      "/api/strategies",
+    ]) {
+      const res = await fetch(`${url}${path}`, { redirect: "manual" });
+
+      assert.equal(res.status, 401, path);
+      assert.equal(res.headers.get("x-content-type-options"), "nosniff", path);
+    }
+  });
+
+  it("shows an honest empty state before any investigation", async () => {
+    const strategies = (await (await fetch(`${url}/api/strategies`, { headers: auth })).json()) as {
+      alertClasses: unknown[];
+    };
+    const page = await (await fetch(`${url}/ui/strategies`, { headers: auth })).text();
+    const list = await (await fetch(`${url}/ui/investigations`, { headers: auth })).text();
+
+    assert.deepEqual(strategies.alertClasses, []);
+    assert.match(page, /No finished investigations yet/);
+    assert.match(list, /No investigations yet/);
+  });
+
+  it("trades ?token= for a cookie and a redirect to the same page without the token", async () => {
+    const res = await fetch(`${url}/ui/investigations?status=done&token=${TOKEN}`, { redirect: "manual" });
+
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.get("location"), "/ui/investigations?status=done");
+    const cookie = res.headers.get("set-cookie") ?? "";
+    assert.match(cookie, /HttpOnly; SameSite=Strict/);
+    const again = await fetch(`${url}/ui/investigations`, { headers: { cookie: cookie.split(";")[0] ?? "" } });
+    assert.equal(again.status, 200);
+  });
+
+  it("serves pages with a nonce CSP, nosniff and no referrer", async () => {
+    const res = await fetch(`${url}/ui/investigations`, { headers: auth });
+    const body = await res.text();
+
+    const csp = res.headers.get("content-security-policy") ?? "";
+    const nonce = /script-src 'nonce-([^']+)'/.exec(csp)?.[1];
+    assert.ok(nonce);
+    assert.match(csp, /^default-src 'self'/);
+    assert.ok(!csp.includes("unsafe-inline"));
+    assert.ok(body.includes(`<style nonce="${nonce}">`));
+    assert.equal(res.headers.get("referrer-policy"), "no-referrer");
+    assert.equal(res.headers.get("x-content-type-options"), "nosniff");
+  });
+
+  it("lists with filters and pagination, and rejects bad parameters with 400", async () => {
+    for (let n = 0; n < 5; n++) {
+      await store.createOrFind({ alert: alert(n, n < 3 ? "checkout" : "cart"), source: "alertmanager" });
+    }
+
+    const page = (await (await fetch(`${url}/api/investigations?pageSize=2&page=2`, { headers: auth })).json()) as {
+      investigations: unknown[];
+      total: number;
+      pages: number;
+    };
+    const cart = (await (await fetch(`${url}/api/investigations?service=cart`, { headers: auth })).json()) as {
+      total: number;
+    };
+    const bad = await fetch(`${url}/api/investigations?status=exploded`, { headers: auth });
+
+    assert.equal(page.total, 5);
+    assert.equal(page.pages, 3);
+    assert.equal(page.investigations.length, 2);
+    assert.equal(cart.total, 2);
+    assert.equal(bad.status, 400);
+  });
+
+  it("redirects the Slack link /investigations/:id to the UI page and 404s unknown ids", async () => {
+    const redirect = await fetch(`${url}/investigations/abc`, { headers: auth, redirect: "manual" });
+    const missing = await fetch(`${url}/ui/investigations/nope`, { headers: auth });
+    const missingApi = await fetch(`${url}/api/investigations/nope`, { headers: auth });
+
+    assert.equal(redirect.headers.get("location"), "/ui/investigations/abc");
+    assert.equal(missing.status, 404);
+    assert.equal(missingApi.status, 404);
+  });
+
+  it("streams status changes until the investigation is done", async () => {
+    const { record } = await store.createOrFind({ alert: alert(99, "payment"), source: "alertmanager" });
+    const res = await fetch(`${url}/api/investigations/${record.id}/events`, { headers: auth });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type") ?? "", /^text\/event-stream/);
+
+    setTimeout(() => void store.markRunning(record.id), 100);
+    setTimeout(() => void store.complete(record.id, testResult()), 1300);
+    const text = await res.text();
+
+    const statuses = [...text.matchAll(/^data: (.*)$/gm)].map(
+      (m) => (JSON.parse(m[1] ?? "{}") as { status: string }).status,
+    );
+    assert.deepEqual(statuses, ["queued", "running", "done"]);
+  });
+
+  it("shows a running investigation with its live progress script", async () => {
+    const { record } = await store.createOrFind({ alert: alert(100, "payment"), source: "alertmanager" });
+    await store.markRunning(record.id);
+
+    const res = await fetch(`${url}/ui/investigations/${record.id}`, { headers: auth });
+    const body = await res.text();
+
+    const nonce = /script-src 'nonce-([^']+)'/.exec(res.headers.get("content-security-policy") ?? "")?.[1];
+    assert.ok(body.includes(`<script nonce="${nonce}">`));
+    assert.match(body, /new EventSource/);
+    assert.match(body, /<noscript><meta http-equiv="refresh"/);
+  });
+});

@@ -137,6 +137,7 @@ export class Anonymizer {
   readonly #onRegister?: (entry: PseudonymEntry) => void;
   #termRegex: RegExp | undefined;
   #termRegexDirty = true;
+  #termSet = new Set<string>();
 
   constructor(options: AnonymizerOptions) {
     if (!options.key) throw new Error("Anonymizer needs a non-empty key (set VIGIL_ANONYMIZER_KEY)");
@@ -277,9 +278,16 @@ export class Anonymizer {
     return hits.sort((a, b) => a.index - b.index);
   }
 
+  #lowerTerms(): Set<string> {
+    this.#terms();
+    return this.#termSet;
+  }
+
   #terms(): RegExp | undefined {
     if (this.#termRegexDirty) {
-      this.#termRegex = termPattern(this.knownTerms());
+      const terms = this.knownTerms();
+      this.#termRegex = termPattern(terms);
+      this.#termSet = new Set(terms.map((t) => t.toLowerCase()));
       this.#termRegexDirty = false;
     }
     if (this.#termRegex) this.#termRegex.lastIndex = 0;
@@ -296,8 +304,8 @@ export class Anonymizer {
   #pseudonymOfTerm(term: string): string {
     const lower = term.toLowerCase();
     const owner = POD_SUFFIX.exec(term)?.[1];
-    const ownerIsName = owner !== undefined && this.knownTerms().some((t) => t.toLowerCase() === owner.toLowerCase());
-    if (ownerIsName && !this.knownTerms().some((t) => t.toLowerCase() === lower)) return this.pseudonym("pod", term);
+    const names = this.#lowerTerms();
+    if (owner !== undefined && names.has(owner.toLowerCase()) && !names.has(lower)) return this.pseudonym("pod", term);
     for (const kind of PSEUDONYM_KINDS) {
       const existing = this.#byOriginal.get(`${kind}\0${lower}`);
       if (existing) return existing;

@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Anonymizer } from "./anonymizer.ts";
 import type { LearnedPattern } from "./pattern-schema.ts";
-import { sampleResult } from "./propose-pattern.test.ts";
 import { proposePattern } from "./propose-pattern.ts";
 import {
   PATTERN_ACTION_IDS,
@@ -12,6 +11,7 @@ import {
   patternReviewBlocks,
   patternReviewedBlocks,
 } from "./review-blocks.ts";
+import { sampleResult } from "./sample-investigation.ts";
 
 function pattern(anonymizer: Anonymizer): LearnedPattern {
   const content = proposePattern(sampleResult(), { service: "pricing-db" }, { anonymizer });

@@ -6,8 +6,8 @@ import { Anonymizer } from "./anonymizer.ts";
 import { CustomerContextStore, parseRunbook } from "./customer-context.ts";
 import { LearnedPatternStore } from "./learned-patterns.ts";
 import { exportPatterns, importPatterns, PatternExchangeError } from "./pattern-exchange.ts";
-import { sampleResult } from "./propose-pattern.test.ts";
 import { PatternLeakError, proposePattern } from "./propose-pattern.ts";
+import { sampleResult } from "./sample-investigation.ts";
 
 let db: Db;
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { FEEDBACK_ENV_DOCS } from "./feedback/env-docs.ts";
 
 /**
  * Every environment variable Vigil reads, with its default and meaning. `vigil --help` prints this table, so the
@@ -51,6 +52,10 @@ export const ENV_DOCS: Array<{ name: string; default?: string; description: stri
   {
     name: "VIGIL_CHANGES_TOKEN",
     description: "Bearer token CI/CD must send to POST /webhooks/changes (unset: endpoint off)",
+  },
+  {
+    name: "VIGIL_ANONYMIZER_KEY",
+    description: "Per-install secret for keyed pseudonyms in learned patterns and anonymized fixture exports",
   },
   { name: "GRAFANA_URL", description: "Grafana base URL for Explore deep links in evidence" },
   {
@@ -135,6 +140,8 @@ function blankToUndefined(value: unknown): unknown {
   return value.trim() === "" ? undefined : value.trim();
 }
 
+ENV_DOCS.push(...FEEDBACK_ENV_DOCS);
+
 const optionalString = z.preprocess(blankToUndefined, z.string().optional());
 
 const optionalUrl = z.preprocess(
@@ -189,6 +196,7 @@ const envSchema = z
     VIGIL_NAMESPACES: optionalString,
     VIGIL_CHANGES_TOKEN: optionalString,
     GRAFANA_URL: optionalUrl,
+    VIGIL_ANONYMIZER_KEY: optionalString,
     LLM_BASE_URL: optionalUrl,
     LLM_MODEL: optionalString,
     LLM_API_KEY: optionalString,

@@ -1,6 +1,10 @@
 import { LlmClient } from "../agents/llm/client.ts";
 import { llmConfigFromEnv } from "../agents/llm/config.ts";
+import { STRATEGIES } from "../agents/strategies/registry.ts";
 import type { Config } from "./config.ts";
+import { slackGroupMembers } from "./feedback/allowlist.ts";
+import { feedbackSettingsFromEnv } from "./feedback/env-docs.ts";
+import { createFeedbackService } from "./feedback/feedback-service.ts";
 import { alertmanagerWebhookHandler } from "./intake/alertmanager-webhook.ts";
 import { changesWebhookHandler } from "./intake/changes-webhook.ts";
 import { Intake } from "./intake/intake.ts";
@@ -8,6 +12,7 @@ import { runInvestigation } from "./investigation-runner.ts";
 import { configuredSources, createLiveToolsFactory } from "./live-tools.ts";
 import type { Logger } from "./logger.ts";
 import { InvestigationQueue } from "./queue/queue.ts";
+import { createRankingOrder } from "./ranking/planner.ts";
 import { HttpServer, sendJson, sendText } from "./server/http-server.ts";
 import { createSlack, type VigilSlack } from "./slack/slack-app.ts";
 import { ChangeEventStore } from "./store/change-events.ts";
@@ -41,6 +46,25 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
     logger.warn({}, "PROMETHEUS_URL is not set: investigations have no metrics and will report no conclusive cause");
   }
   const metrics = createDaemonMetrics();
+  const feedbackSettings = feedbackSettingsFromEnv(process.env);
+  let slackClient: VigilSlack["app"]["client"] | undefined;
+  const feedback = createFeedbackService({
+    db,
+    logger,
+    allowlist: feedbackSettings.allowlist,
+    classLabels: feedbackSettings.classLabels,
+    halfLifeDays: feedbackSettings.halfLifeDays,
+    strategies: STRATEGIES.map((s) => s.name),
+    listGroupMembers: (group) => (slackClient ? slackGroupMembers(slackClient)(group) : Promise.resolve([])),
+  });
+  const order = createRankingOrder({
+    db,
+    labels: feedbackSettings.classLabels,
+    halfLifeDays: feedbackSettings.halfLifeDays,
+    maxStrategies: feedbackSettings.maxStrategies,
+    baseBudgetMs: config.VIGIL_STRATEGY_TIMEOUT_MS,
+    onError: (error) => logger.warn({ err: error }, "Strategy statistics unavailable"),
+  });
   const store = new InvestigationStore(db);
   const queue = new InvestigationQueue({
     db,
@@ -85,10 +109,12 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
           slackThreadTs: mention.threadTs,
         });
       },
-      onFeedback: async (feedback) => {
-        logger.info({ investigationId: feedback.investigationId, verdict: feedback.verdict }, "Feedback received");
-      },
+      onFeedback: feedback.onFeedback,
+      onRealCause: feedback.onRealCause,
+      findInvestigationByMessage: feedback.findInvestigationByMessage,
+      leaderboard: feedback.leaderboard,
     });
+    slackClient = slack.app.client;
     logger.info({ mode: slack.mode, channel: config.SLACK_CHANNEL }, "Slack connected");
   } else {
     logger.info({}, "Slack not configured (set SLACK_BOT_TOKEN); summaries are kept in the store only");
@@ -158,6 +184,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
       metrics,
       slack: slack ? { notifier: slack.notifier, channel: config.SLACK_CHANNEL } : undefined,
       llm,
+      order,
       exportTrace: otlpEndpoint
         ? async (trace) => {
             const outcome = await exportTrace(trace, { endpoint: otlpEndpoint });

@@ -1,4 +1,4 @@
-import { investigate } from "../agents/investigate/investigate.ts";
+import { type InvestigateOptions, investigate } from "../agents/investigate/investigate.ts";
 import type { LlmClient } from "../agents/llm/client.ts";
 import type { InvestigationTrace } from "../agents/trace/types.ts";
 import type { Alert, InvestigationResult } from "../agents/types.ts";
@@ -23,6 +23,7 @@ export interface RunnerDeps {
   /** Attempts after which a failing investigation is marked failed instead of retried. */
   maxAttempts?: number;
   llm?: LlmClient;
+  order?: InvestigateOptions["order"];
   /** Where finished traces go (OTLP), when configured. */
   exportTrace?: (trace: InvestigationTrace) => Promise<unknown>;
 }
@@ -71,6 +72,7 @@ export async function runInvestigation(investigationId: string, deps: RunnerDeps
       abstainThreshold: deps.config.VIGIL_ABSTAIN_THRESHOLD,
       strategyTimeoutMs: deps.config.VIGIL_STRATEGY_TIMEOUT_MS,
       llm: deps.llm,
+      order: deps.order,
       onProgress: (event) => {
         done += 1;
         if (thread && notifier && messageTs) {

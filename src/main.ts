@@ -22,6 +22,8 @@ Usage:
         [--out DIR]                    Write one result JSON per case
         [--strategies a,b]             Run only these strategies
         [--json]                       Print the scores as JSON
+  vigil fixture export ID OUTDIR       Write a replayable fixture from an investigation's recorded tool results
+        [--anonymize]                  Pseudonymize names (needs VIGIL_ANONYMIZER_KEY)
   vigil migrate                        Apply database migrations and exit
   vigil help | --help | -h             Show this help
   vigil --version                      Print the version
@@ -188,6 +190,15 @@ export async function main(argv: string[]): Promise<number> {
         return await commandEval(rest);
       case "migrate":
         return await commandMigrate(rest);
+      case "fixture": {
+        const { runFixtureCommand } = await import("./cli/fixture-command.ts");
+        process.stdout.write(`${await runFixtureCommand(rest, loadConfig())}\n`);
+        return 0;
+      }
+      case "strategies": {
+        const { commandStrategies } = await import("./cli/strategies.ts");
+        return await commandStrategies(rest, loadConfig());
+      }
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
@@ -200,8 +211,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`vigil: ${(error as Error).message}\nRun \`vigil --help\` for usage.\n`);
       return 64; // EX_USAGE
     }
-    if (error instanceof FixtureError) {
-      process.stderr.write(`vigil: ${error.message}\n`);
+    if ((error as Error)?.name === "FixtureCommandError" || error instanceof FixtureError) {
+      process.stderr.write(`vigil: ${(error as Error).message}\n`);
       return 65; // EX_DATAERR
     }
     if (error instanceof InputError) {

@@ -17,6 +17,8 @@ export interface InvestigateOptions {
   strategies?: string[];
   strategyTimeoutMs?: number;
   registry?: GraphOptions["registry"];
+  /** Orders strategies and gives them budgets for this alert (the ranking learned from feedback). */
+  order?: GraphOptions["order"];
   /** Confidence below which Vigil abstains. */
   abstainThreshold?: number;
   caseId?: string;
@@ -53,6 +55,7 @@ export async function investigate(
     strategies: options.strategies,
     strategyTimeoutMs: options.strategyTimeoutMs,
     registry,
+    order: options.order,
   });
   // One LLM ledger and token budget per investigation; the shared client keeps the connection pool.
   const llm = options.llm?.fork();

@@ -83,7 +83,11 @@ describe("src/eval/compare", () => {
       setDir: SET,
       outDir: join(dir, "disabled"),
       strategies: STRATEGIES.map((s) => s.name).filter((n) => n !== DISABLED),
-      judge: (result) => ({ criteria: judgeDeterministic(result), judgedAt: new Date().toISOString(), judge: { prompts: {} } }),
+      judge: (result) => ({
+        criteria: judgeDeterministic(result),
+        judgedAt: new Date().toISOString(),
+        judge: { prompts: {} },
+      }),
     });
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -113,8 +117,14 @@ describe("src/eval/compare", () => {
     assert.equal(comparison.sets.overall.after.ac1, disabled.overall.vigil.ac1);
     assert.equal(comparison.sets.overall.delta.ac1, disabled.overall.vigil.ac1 - normal.overall.vigil.ac1);
     assert.equal(comparison.sets.byFaultClass.cpu?.before.ac3, normal.byFaultClass.cpu?.vigil.ac3);
-    assert.ok(comparison.cost.after.meanToolCalls < comparison.cost.before.meanToolCalls, "fewer strategies, fewer calls");
-    assert.ok(Object.keys(comparison.judges).length >= 8, "judge pass ratios on both sides, judged now when not stored");
+    assert.ok(
+      comparison.cost.after.meanToolCalls < comparison.cost.before.meanToolCalls,
+      "fewer strategies, fewer calls",
+    );
+    assert.ok(
+      Object.keys(comparison.judges).length >= 8,
+      "judge pass ratios on both sides, judged now when not stored",
+    );
     const check = regressionCheck(comparison);
     assert.equal(check.regressed, comparison.sets.overall.delta.ac1 < -0.02 || check.reasons.length > 0);
     if (comparison.sets.overall.delta.ac1 < -0.02) assert.match(check.reasons.join("\n"), /^overall: AC@1/m);

@@ -236,7 +236,8 @@ export function compareRuns(previousOutDir: string, currentOutDir: string, answe
   const controls = both.filter((c) => c.noFault);
   const byClass = (change: CaseChange) => {
     const out: Record<string, string[]> = {};
-    for (const c of both.filter((x) => x.change === change)) (out[c.faultClass] ??= []).push(c.caseId);
+    for (const c of both.filter((x) => x.change === change))
+      out[c.faultClass] = [...(out[c.faultClass] ?? []), c.caseId];
     return out;
   };
   const byFaultClass: Record<string, Delta<SetScores>> = {};

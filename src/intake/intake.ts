@@ -1,9 +1,9 @@
 import type { Alert } from "../../agents/types.ts";
 import type { Logger } from "../logger.ts";
 import type { InvestigationQueue } from "../queue/queue.ts";
+import { alertClassOf } from "../ranking/alert-class.ts";
 import type { AlertSource, InvestigationStore } from "../store/investigations.ts";
 import type { DaemonMetrics } from "../telemetry/metrics.ts";
-import { alertClassOf } from "./alert-class.ts";
 
 export interface AcceptInput {
   alert: Alert;

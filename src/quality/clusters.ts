@@ -288,7 +288,6 @@ export function visibleClusters(
 export interface InsightsOptions extends ClusterOptions {
   viewerTenant?: string;
   minClusterSize?: number; // default 5
-  /** Returns the tenant of an investigation id, to keep other tenants' ids out of the report. */
 }
 
 export interface InsightsReport {

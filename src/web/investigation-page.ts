@@ -210,6 +210,12 @@ function strategyCard(result: InvestigationResult, strategy: InvestigationResult
   ${strategy.errors.length > 0 ? html`<div class="error-text">Could not read: ${list(strategy.errors)}</div>` : ""}
   <details>
     <summary>Tool calls (${calls.length}${failing > 0 ? `, ${failing} failed` : ""})</summary>
+    ${
+      // The trace parents a call to the graph node running it; calls it could not place sit under the investigation.
+      result.trace && calls.length < strategy.toolCalls
+        ? html`<p class="muted">${calls.length} of ${strategy.toolCalls} calls are traced under this strategy; the others appear under the investigation span in the trace.</p>`
+        : ""
+    }
     ${calls.length === 0 ? html`<p class="muted">${result.trace ? "No tool calls recorded under this strategy." : "No trace recorded."}</p>` : toolCallTable(calls)}
   </details>
 </article>`;

@@ -109,6 +109,7 @@ h2 { font-size: 16px; margin: 28px 0 10px; }
 h3 { font-size: 14px; margin: 0 0 6px; }
 .muted { color: var(--muted); }
 .panel { background: var(--panel); border: 1px solid var(--border); border-radius: 6px; padding: 14px 16px; margin: 12px 0; }
+.panel > h2:first-child { margin-top: 0; }
 .empty { background: var(--panel); border: 1px dashed var(--border); border-radius: 6px; padding: 24px; color: var(--muted); text-align: center; }
 table { width: 100%; border-collapse: collapse; background: var(--panel); border: 1px solid var(--border); border-radius: 6px; }
 th, td { text-align: left; padding: 7px 10px; border-bottom: 1px solid var(--border); vertical-align: top; }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import type { Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import { buildShopScenario } from "../../tools/prometheus/__fixtures__/shop-scenario.ts";
 import { type LaunchedBrowser, launchBrowser } from "../harness/browser.ts";
 import { type DaemonProcess, eventually, startDaemon } from "../harness/daemon.ts";
@@ -34,6 +34,11 @@ async function postAlert(url: string, alert: Record<string, unknown>): Promise<s
   assert.equal(res.status, 202, "the webhook is not behind the UI auth");
   const body = (await res.json()) as { alerts: Array<{ investigationId: string }> };
   return body.alerts[0]?.investigationId ?? "";
+}
+
+/** The text a reader sees: markup from data would show up here as an element, not as text. */
+async function visibleText(locator: Locator): Promise<string> {
+  return (await locator.allInnerTexts()).join("\n");
 }
 
 async function screenshot(page: Page, name: string): Promise<void> {
@@ -140,8 +145,8 @@ describe("test/e2e/web-ui: the web UI in a browser", () => {
 
     const row = page.locator(`tr[data-id="${ids.frontend}"]`);
     await row.waitFor();
-    assert.match(await row.innerText(), /FrontendErrorsHigh/);
-    assert.match(await row.innerText(), /frontend/);
+    assert.match(await visibleText(row), /FrontendErrorsHigh/);
+    assert.match(await visibleText(row), /frontend/);
     await screenshot(page, "investigations-list");
   });
 
@@ -160,7 +165,7 @@ describe("test/e2e/web-ui: the web UI in a browser", () => {
 
     await page.selectOption('select[name="status"]', "failed");
     await Promise.all([page.waitForURL(/status=failed/), page.click('form.filters button[type="submit"]')]);
-    assert.match(await page.locator(".empty").innerText(), /No investigation matches these filters/);
+    assert.match(await visibleText(page.locator(".empty")), /No investigation matches these filters/);
   });
 
   it("shows an investigation: summary, candidates, strategies with their tool calls, and the trace", async () => {
@@ -170,7 +175,7 @@ describe("test/e2e/web-ui: the web UI in a browser", () => {
       page.click(`a[href="/ui/investigations/${ids.frontend}"]`),
     ]);
 
-    const summary = await page.locator('section[aria-label="Summary"]').innerText();
+    const summary = await visibleText(page.locator('section[aria-label="Summary"]'));
     assert.match(summary, /payment/, "the summary names the service the scenario broke");
     assert.match(summary, /Likely cause|Strongest lead/);
     const cards = page.locator("article.card");
@@ -182,7 +187,7 @@ describe("test/e2e/web-ui: the web UI in a browser", () => {
     const calls = withCalls.locator("table.tool-calls tbody tr");
     await calls.first().waitFor({ state: "visible" });
     assert.ok((await calls.count()) >= 1);
-    assert.match(await calls.first().innerText(), /prometheus/);
+    assert.match(await visibleText(calls.first()), /prometheus/);
     await withCalls
       .locator("xpath=ancestor::article[1]")
       .screenshot({ path: `${SCREENSHOTS}/strategy-tool-calls.png` });
@@ -198,14 +203,14 @@ describe("test/e2e/web-ui: the web UI in a browser", () => {
   it("shows hostile alert labels and annotations as text and links no javascript: URL", async () => {
     await page.goto(`${daemon.url}/ui/investigations/${ids.xss}`);
 
-    const labels = await page.locator("p.labels").innerText();
+    const labels = await visibleText(page.locator("p.labels"));
     assert.ok(labels.includes(`team=${XSS_LABEL}`), labels);
-    assert.ok((await page.locator("body").innerText()).includes(`<img src=x onerror="alert(2)"> cart is slow`));
+    assert.ok((await visibleText(page.locator("body"))).includes(`<img src=x onerror="alert(2)"> cart is slow`));
     assert.equal(await page.locator('a[href^="javascript:"]').count(), 0);
     assert.equal(await page.locator("main img").count(), 0);
+    await screenshot(page, "investigation-xss");
     await page.goto(`${daemon.url}/ui/investigations`);
     await page.locator(`tr[data-id="${ids.xss}"]`).waitFor();
-    await screenshot(page, "investigation-xss");
 
     assert.deepEqual(dialogs, [], "no script from the alert ran");
   });
@@ -218,7 +223,7 @@ describe("test/e2e/web-ui: the web UI in a browser", () => {
     await section.waitFor();
     const rows = section.locator("tbody tr");
     assert.ok((await rows.count()) >= 1);
-    assert.match(await rows.first().innerText(), /\d/);
+    assert.match(await visibleText(rows.first()), /\d/);
     assert.ok(
       (await page.locator('section[data-alert-class="CartLatencyHigh{service,severity,team}"]').count()) === 1,
       "each alert class gets its own board",

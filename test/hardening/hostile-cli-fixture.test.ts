@@ -124,7 +124,9 @@ describe("test/hardening/hostile-cli-fixture: the CLI and the fixture loader ref
     return target;
   }
 
-  function loadOutcome(caseDir: string): { ok: true; skipped: Record<string, number> } | { ok: false; message: string } {
+  function loadOutcome(
+    caseDir: string,
+  ): { ok: true; skipped: Record<string, number> } | { ok: false; message: string } {
     try {
       const loaded = loadFixtureCase(caseDir);
       return { ok: true, skipped: loaded.skipped };
@@ -169,7 +171,10 @@ describe("test/hardening/hostile-cli-fixture: the CLI and the fixture loader ref
       fc.property(
         fc.constantFrom("metrics.jsonl.gz", "logs.jsonl.gz", "spans.jsonl.gz", "changes.jsonl", "k8s/events.jsonl"),
         fc.oneof(
-          fc.record({ kind: fc.constant("lines" as const), lines: fc.array(fc.jsonValue({ maxDepth: 3 }), { maxLength: 20 }) }),
+          fc.record({
+            kind: fc.constant("lines" as const),
+            lines: fc.array(fc.jsonValue({ maxDepth: 3 }), { maxLength: 20 }),
+          }),
           fc.record({ kind: fc.constant("bytes" as const), bytes: fc.uint8Array({ minLength: 1, maxLength: 500 }) }),
           fc.record({ kind: fc.constant("truncated" as const), at: fc.nat({ max: 200 }) }),
         ),
@@ -196,7 +201,13 @@ describe("test/hardening/hostile-cli-fixture: the CLI and the fixture loader ref
             assert.match(outcome.message, /gunzip|cannot read/);
             assert.ok(outcome.message.includes(file), outcome.message);
           } else if (damage.kind === "lines" && badLines > 0) {
-            const key = { "metrics.jsonl.gz": "metrics", "logs.jsonl.gz": "logs", "spans.jsonl.gz": "spans", "changes.jsonl": "changes", "k8s/events.jsonl": "events" }[file] as string;
+            const key = {
+              "metrics.jsonl.gz": "metrics",
+              "logs.jsonl.gz": "logs",
+              "spans.jsonl.gz": "spans",
+              "changes.jsonl": "changes",
+              "k8s/events.jsonl": "events",
+            }[file] as string;
             // Random JSON values are almost never valid records: most lines are counted, none crash the load.
             assert.ok((outcome.skipped[key] ?? 0) <= badLines);
           }

@@ -7,6 +7,7 @@ import { buildGoldenSignalsGraph, GOLDEN_SIGNALS } from "./golden-signals/graph.
 import { buildKubernetesHealthGraph, KUBERNETES_HEALTH } from "./kubernetes-health/graph.ts";
 import { buildLlmExplorerGraph, LLM_EXPLORER } from "./llm-explorer/graph.ts";
 import { buildSaturationGraph, SATURATION } from "./saturation/graph.ts";
+import { buildTracesGraph, TRACES } from "./traces/graph.ts";
 
 /** A compiled strategy subgraph: takes the frame, returns its report. */
 export interface StrategyGraph {
@@ -54,6 +55,12 @@ export const STRATEGIES: StrategyDefinition[] = [
     description: "CPU throttling, CPU and memory near limits, disk, connection-pool and thread exhaustion",
     applicable: (tools) => Boolean(tools.metrics),
     build: () => buildSaturationGraph() as unknown as StrategyGraph,
+  },
+  {
+    name: TRACES,
+    description: "deepest erroring service per trace, and callees whose own (exclusive) time grew",
+    applicable: (tools) => Boolean(tools.traces),
+    build: () => buildTracesGraph() as unknown as StrategyGraph,
   },
   {
     name: LLM_EXPLORER,

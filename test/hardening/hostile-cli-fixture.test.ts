@@ -17,14 +17,17 @@ async function runCli(argv: string[]): Promise<{ code: number; stdout: string; s
   const err: string[] = [];
   const stdoutWrite = process.stdout.write;
   const stderrWrite = process.stderr.write;
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    out.push(String(chunk));
-    return true;
-  }) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    err.push(String(chunk));
-    return true;
-  }) as typeof process.stderr.write;
+  // Writers that pipe into stdout (the test reporter) wait for the callback: always call it.
+  const capture =
+    (into: string[]) =>
+    (chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
+      into.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
+      const callback = rest.find((r) => typeof r === "function") as (() => void) | undefined;
+      if (callback) process.nextTick(callback);
+      return true;
+    };
+  process.stdout.write = capture(out) as typeof process.stdout.write;
+  process.stderr.write = capture(err) as typeof process.stderr.write;
   try {
     const code = await main(argv);
     return { code, stdout: out.join(""), stderr: err.join("") };

@@ -5,15 +5,21 @@ import type { Config } from "./config.ts";
 import { slackGroupMembers } from "./feedback/allowlist.ts";
 import { feedbackSettingsFromEnv } from "./feedback/env-docs.ts";
 import { createFeedbackService } from "./feedback/feedback-service.ts";
+import { verdictOf } from "./feedback/feedback-store.ts";
 import { alertmanagerWebhookHandler } from "./intake/alertmanager-webhook.ts";
 import { changesWebhookHandler } from "./intake/changes-webhook.ts";
 import { Intake } from "./intake/intake.ts";
 import { runInvestigation } from "./investigation-runner.ts";
+import { createLearning } from "./learning.ts";
 import { configuredSources, createLiveToolsFactory } from "./live-tools.ts";
 import type { Logger } from "./logger.ts";
+import { FacetStore } from "./quality/facets.ts";
+import { JudgeStore, normaliseVerdict, registerJudgeMetrics } from "./quality/judge-store.ts";
+import { recordQuality } from "./quality/record-quality.ts";
 import { InvestigationQueue } from "./queue/queue.ts";
 import { createRankingOrder } from "./ranking/planner.ts";
 import { HttpServer, sendJson, sendText } from "./server/http-server.ts";
+import { registerPatternReview } from "./slack/pattern-review.ts";
 import { createSlack, type VigilSlack } from "./slack/slack-app.ts";
 import { ChangeEventStore } from "./store/change-events.ts";
 import { openDb } from "./store/db.ts";
@@ -46,6 +52,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
     logger.warn({}, "PROMETHEUS_URL is not set: investigations have no metrics and will report no conclusive cause");
   }
   const metrics = createDaemonMetrics();
+  const store = new InvestigationStore(db);
   const feedbackSettings = feedbackSettingsFromEnv(process.env);
   let slackClient: VigilSlack["app"]["client"] | undefined;
   const feedback = createFeedbackService({
@@ -57,6 +64,45 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
     strategies: STRATEGIES.map((s) => s.name),
     listGroupMembers: (group) => (slackClient ? slackGroupMembers(slackClient)(group) : Promise.resolve([])),
   });
+  const facets = new FacetStore(db);
+  const judges = new JudgeStore(db, { verdictOf: (id) => verdictOf(db, id).then((v) => normaliseVerdict(v.verdict)) });
+  registerJudgeMetrics(metrics.registry, judges);
+  const learning = config.VIGIL_ANONYMIZER_KEY
+    ? createLearning({
+        db,
+        store,
+        logger,
+        tenant: config.VIGIL_TENANT,
+        anonymizerKey: config.VIGIL_ANONYMIZER_KEY,
+        postInThread: async (thread, message) => {
+          await slackClient?.chat.postMessage({
+            channel: thread.channel,
+            thread_ts: thread.threadTs,
+            text: message.text,
+            blocks: message.blocks as never,
+          });
+        },
+      })
+    : undefined;
+  if (!learning) logger.info({}, "Learned patterns are off: set VIGIL_ANONYMIZER_KEY to propose them from feedback");
+  /** Feedback teaches twice: the facet for quality clusters, and (when confirmed) a pattern proposal. */
+  const learnFrom = async (investigationId: string, verdict: string, reason?: string, realCause?: string) => {
+    try {
+      const normalised = normaliseVerdict(verdict);
+      if (normalised) await facets.setFeedback(investigationId, normalised, reason);
+      if (!learning) return;
+      if (realCause) {
+        await learning.onConfirmed(investigationId, { service: realCause });
+        return;
+      }
+      if (verdict !== "correct") return;
+      const record = await store.get(investigationId);
+      const top = record?.result && !record.result.abstained ? record.result.candidates[0] : undefined;
+      if (top) await learning.onConfirmed(investigationId, { service: top.service, faultClass: top.faultClass });
+    } catch (error) {
+      logger.warn({ err: error, investigationId }, "Learning from feedback failed");
+    }
+  };
   const order = createRankingOrder({
     db,
     labels: feedbackSettings.classLabels,
@@ -65,7 +111,6 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
     baseBudgetMs: config.VIGIL_STRATEGY_TIMEOUT_MS,
     onError: (error) => logger.warn({ err: error }, "Strategy statistics unavailable"),
   });
-  const store = new InvestigationStore(db);
   const queue = new InvestigationQueue({
     db,
     databaseUrl: config.DATABASE_URL,
@@ -109,12 +154,22 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
           slackThreadTs: mention.threadTs,
         });
       },
-      onFeedback: feedback.onFeedback,
-      onRealCause: feedback.onRealCause,
+      onFeedback: async (event) => {
+        const ack = await feedback.onFeedback(event);
+        if (ack.authorized) await learnFrom(event.investigationId, event.verdict);
+        return ack;
+      },
+      onRealCause: async (event) => {
+        const ack = await feedback.onRealCause(event);
+        if (ack.authorized)
+          await learnFrom(event.investigationId, event.verdict, event.reason, event.realCause?.service);
+        return ack;
+      },
       findInvestigationByMessage: feedback.findInvestigationByMessage,
       leaderboard: feedback.leaderboard,
     });
     slackClient = slack.app.client;
+    if (learning) registerPatternReview(slack.app, learning, logger);
     logger.info({ mode: slack.mode, channel: config.SLACK_CHANNEL }, "Slack connected");
   } else {
     logger.info({}, "Slack not configured (set SLACK_BOT_TOKEN); summaries are kept in the store only");
@@ -185,6 +240,8 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
       slack: slack ? { notifier: slack.notifier, channel: config.SLACK_CHANNEL } : undefined,
       llm,
       order,
+      afterComplete: (investigationId, result) =>
+        recordQuality(db, { investigationId, result, llm, tenant: config.VIGIL_TENANT }),
       exportTrace: otlpEndpoint
         ? async (trace) => {
             const outcome = await exportTrace(trace, { endpoint: otlpEndpoint });

@@ -24,6 +24,8 @@ export interface RunnerDeps {
   maxAttempts?: number;
   llm?: LlmClient;
   order?: InvestigateOptions["order"];
+  /** Runs after the result is stored (quality judges); failures are logged, never fail the investigation. */
+  afterComplete?: (investigationId: string, result: InvestigationResult) => Promise<unknown>;
   /** Where finished traces go (OTLP), when configured. */
   exportTrace?: (trace: InvestigationTrace) => Promise<unknown>;
 }
@@ -105,6 +107,11 @@ export async function runInvestigation(investigationId: string, deps: RunnerDeps
       await store
         .saveRecording(investigationId, { now: tools.now, window: result.window, results: envelope.recorded })
         .catch((error: unknown) => logger.warn({ err: error, investigationId }, "Recording not saved"));
+    }
+    if (deps.afterComplete) {
+      await deps
+        .afterComplete(investigationId, result)
+        .catch((error: unknown) => logger.warn({ err: error, investigationId }, "After-completion step failed"));
     }
     if (result.trace && deps.exportTrace) {
       deps.exportTrace(result.trace).catch((error: unknown) => logger.warn({ err: error }, "Trace export failed"));

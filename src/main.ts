@@ -22,8 +22,15 @@ Usage:
         [--out DIR]                    Write one result JSON per case
         [--strategies a,b]             Run only these strategies
         [--json]                       Print the scores as JSON
+        [--compare PREVIOUS_OUT]       Compare case by case with an earlier run's --out (needs --out)
+        [--fail-on-regression]         Exit 1 when AC@1 or a judge pass ratio got worse beyond the threshold
+        [--regression-threshold X]     Allowed drop (default 0.02)
   vigil fixture export ID OUTDIR       Write a replayable fixture from an investigation's recorded tool results
         [--anonymize]                  Pseudonymize names (needs VIGIL_ANONYMIZER_KEY)
+  vigil patterns list|show|approve|reject|edit|export|import
+                                       Review learned patterns (see \`vigil patterns\` for details)
+  vigil insights [--tenant T] [--min-size N] [--since-days D] [--json]
+                                       Cluster finished investigations into what Vigil cannot do yet
   vigil migrate                        Apply database migrations and exit
   vigil help | --help | -h             Show this help
   vigil --version                      Print the version
@@ -88,23 +95,55 @@ async function commandEval(args: string[]): Promise<number> {
       out: { type: "string" },
       strategies: { type: "string" },
       json: { type: "boolean", default: false },
+      compare: { type: "string" },
+      "fail-on-regression": { type: "boolean", default: false },
+      "regression-threshold": { type: "string" },
     },
     strict: true,
   });
   const setDir = positionals[0];
   if (!setDir) throw new UsageError("eval needs SETDIR (a fixture set with cases/)");
+  if (values.compare && !values.out) throw new UsageError("--compare needs --out DIR for this run's results");
   if (positionals.length > 1) throw new UsageError(`eval takes one SETDIR, got ${positionals.length}`);
   if (!existsSync(join(setDir, "cases"))) throw new InputError(`${setDir} is not a fixture set: cases/ is missing`);
   const { runEval, formatEvalReport } = await import("./eval/run-eval.ts");
+  const { judgeInvestigation } = await import("./quality/judges.ts");
+  const { llmConfigFromEnv } = await import("../agents/llm/config.ts");
+  const { LlmClient } = await import("../agents/llm/client.ts");
+  const llmConfig = llmConfigFromEnv(process.env);
+  const llm = llmConfig ? new LlmClient(llmConfig) : undefined;
   const report = await runEval({
     setDir,
     answersDir: values.answers,
     outDir: values.out,
     strategies: splitList(values.strategies),
+    judge: (result) => judgeInvestigation(result, { llm }),
+    model: llmConfig?.model,
     onCase: values.json ? undefined : (id, i, n) => process.stderr.write(`\r[${i}/${n}] ${id}   `),
   });
   if (!values.json) process.stderr.write("\n");
-  process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatEvalReport(report)}\n`);
+  let comparison: unknown;
+  let regressed: { regressed: boolean; reasons: string[] } | undefined;
+  if (values.compare && values.out) {
+    const { compareRuns, formatComparison, regressionCheck } = await import("./eval/compare.ts");
+    const compared = compareRuns(values.compare, values.out, values.answers ?? join(setDir, "answers"));
+    const threshold = values["regression-threshold"] ? Number(values["regression-threshold"]) : undefined;
+    if (threshold !== undefined && !Number.isFinite(threshold)) {
+      throw new UsageError("--regression-threshold must be a number (a drop in AC@1, e.g. 0.02)");
+    }
+    regressed = regressionCheck(compared, { threshold });
+    comparison = compared;
+    if (!values.json) process.stdout.write(`${formatEvalReport(report)}\n\n${formatComparison(compared)}\n`);
+  } else if (!values.json) {
+    process.stdout.write(`${formatEvalReport(report)}\n`);
+  }
+  if (values.json) process.stdout.write(`${JSON.stringify(comparison ? { report, comparison } : report, null, 2)}\n`);
+  if (values["fail-on-regression"] && regressed?.regressed) {
+    process.stderr.write(
+      `vigil: regression beyond the threshold:\n${regressed.reasons.map((r) => `  - ${r}`).join("\n")}\n`,
+    );
+    return 1;
+  }
   return 0;
 }
 
@@ -127,6 +166,27 @@ export function installProcessHandlers(logger: ReturnType<typeof createLogger>):
     process.off("unhandledRejection", onRejection);
     process.off("uncaughtException", onException);
   };
+}
+
+async function commandPatterns(args: string[]): Promise<number> {
+  const config = loadConfig();
+  if (!config.VIGIL_ANONYMIZER_KEY)
+    throw new UsageError("patterns needs VIGIL_ANONYMIZER_KEY (the per-install secret)");
+  const { openDb } = await import("./store/db.ts");
+  const { migrate } = await import("./store/migrate.ts");
+  const { CustomerContextStore } = await import("../knowledge/customer-context.ts");
+  const { runPatternsCommand } = await import("./cli/patterns.ts");
+  const db = await openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.VIGIL_DATA_DIR });
+  try {
+    await migrate(db);
+    const context = new CustomerContextStore(db);
+    const anonymizer = await context.anonymizerFor(config.VIGIL_TENANT, config.VIGIL_ANONYMIZER_KEY);
+    const code = await runPatternsCommand(args, { db, anonymizer, out: process.stdout, err: process.stderr });
+    await context.flushPseudonyms(anonymizer);
+    return code;
+  } finally {
+    await db.close();
+  }
 }
 
 async function commandServe(args: string[]): Promise<number> {
@@ -195,6 +255,12 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(`${await runFixtureCommand(rest, loadConfig())}\n`);
         return 0;
       }
+      case "insights": {
+        const { commandInsights } = await import("./quality/insights-cli.ts");
+        return await commandInsights(rest);
+      }
+      case "patterns":
+        return await commandPatterns(rest);
       case "strategies": {
         const { commandStrategies } = await import("./cli/strategies.ts");
         return await commandStrategies(rest, loadConfig());

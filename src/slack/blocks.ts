@@ -6,8 +6,10 @@
  * const message = renderSummary(result, "inv-42", { webUrl: "https://vigil.example.com" });
  * await client.chat.postMessage({ channel, thread_ts, ...message });
  */
+
 import type { types } from "@slack/bolt";
 import type { Alert, Evidence, InvestigationResult } from "../../agents/types.ts";
+import { redactDeep } from "../../tools/redact/redact.ts";
 
 export type SlackBlock = types.KnownBlock;
 
@@ -56,7 +58,9 @@ export interface RenderSummaryOptions {
 }
 
 /** The alert as Vigil posts it into the channel when it came from the webhook. */
-export function renderAlertMessage(alert: Alert): SlackMessage {
+export function renderAlertMessage(unsafe: Alert): SlackMessage {
+  // Alert text comes from anywhere (annotations can hold a connection string): nothing unredacted reaches Slack.
+  const alert = redactDeep(unsafe);
   const status = alert.status === "firing" ? "FIRING" : "RESOLVED";
   const icon = alert.status === "firing" ? "🔥" : "✅";
   const summary = alert.annotations.summary ?? alert.annotations.description ?? "";
@@ -95,7 +99,8 @@ export function renderAlertMessage(alert: Alert): SlackMessage {
 }
 
 /** The message Vigil posts in the thread as soon as it starts, edited in place as strategies report. */
-export function renderRunning(alert: Alert, progress: InvestigationProgress): SlackMessage {
+export function renderRunning(unsafe: Alert, progress: InvestigationProgress): SlackMessage {
+  const alert = redactDeep(unsafe);
   const total = Math.max(0, Math.floor(progress.strategiesTotal));
   const done = Math.min(total, Math.max(0, Math.floor(progress.strategiesDone)));
   const target = alert.service ? ` on *${escapeMrkdwn(alert.service)}*` : "";
@@ -117,10 +122,11 @@ export function renderRunning(alert: Alert, progress: InvestigationProgress): Sl
  * An abstained result renders quietly: no conclusive cause, the strongest lead and what was checked.
  */
 export function renderSummary(
-  result: InvestigationResult,
+  unsafe: InvestigationResult,
   investigationId: string,
   options: RenderSummaryOptions = {},
 ): SlackMessage {
+  const result = redactDeep(unsafe);
   const message = result.abstained
     ? renderAbstained(result, investigationId, options)
     : renderConclusive(result, investigationId, options);

@@ -207,6 +207,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
   });
   server.route("GET", "/metrics", async (_req, res) => {
     metrics.queueDepth.set(await queue.depth().catch(() => 0));
+    metrics.oldestJobAge.set(await store.oldestQueuedAgeSeconds().catch(() => 0));
     sendText(res, 200, await metrics.registry.metrics(), metrics.registry.contentType);
   });
   server.route("GET", "/api/investigations", async (req, res) => {

@@ -4,6 +4,7 @@ import type { InvestigationTrace } from "../agents/trace/types.ts";
 import type { Alert, InvestigationResult } from "../agents/types.ts";
 import type { InvestigationTools } from "../tools/interfaces.ts";
 import { redactDeep } from "../tools/redact/redact.ts";
+import { alertClassOf } from "./ranking/alert-class.ts";
 import type { Config } from "./config.ts";
 import type { Logger } from "./logger.ts";
 import type { SlackNotifier } from "./slack/notifier.ts";
@@ -116,7 +117,7 @@ export async function runInvestigation(investigationId: string, deps: RunnerDeps
     if (result.trace && deps.exportTrace) {
       deps.exportTrace(result.trace).catch((error: unknown) => logger.warn({ err: error }, "Trace export failed"));
     }
-    metrics.investigations.inc({ outcome: outcomeOf(result) });
+    metrics.investigations.inc({ outcome: outcomeOf(result), alert_class: alertClassOf(record.alert) });
     metrics.investigationDuration.observe({ outcome: outcomeOf(result) }, (Date.now() - started) / 1000);
     logger.info(
       {
@@ -133,7 +134,7 @@ export async function runInvestigation(investigationId: string, deps: RunnerDeps
     logger.error({ err: error, investigationId, attempts }, "Investigation failed");
     if (attempts >= (deps.maxAttempts ?? 3)) {
       await store.fail(investigationId, message);
-      metrics.investigations.inc({ outcome: "failed" });
+      metrics.investigations.inc({ outcome: "failed", alert_class: alertClassOf(record.alert) });
       return;
     }
     throw error;

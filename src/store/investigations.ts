@@ -237,6 +237,14 @@ export class InvestigationStore {
     return rows[0] ? fromRow(rows[0]) : undefined;
   }
 
+  /** Seconds since the oldest still-queued investigation was created (0 when none). */
+  async oldestQueuedAgeSeconds(): Promise<number> {
+    const { rows } = await this.db.query<{ age: number | null }>(
+      "SELECT EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS age FROM vigil.investigations WHERE status = 'queued'",
+    );
+    return Number(rows[0]?.age ?? 0);
+  }
+
   async markRunning(id: string): Promise<void> {
     await this.db.query(
       "UPDATE vigil.investigations SET status = 'running', started_at = now(), attempts = attempts + 1 WHERE id = $1",

@@ -126,6 +126,12 @@ describe("src/web/queries on PGlite", () => {
     assert.equal(done?.confidence, 0.72);
     assert.equal(done?.durationMs, 4200);
     assert.equal(done?.feedback, null);
+    await db.query(
+      `INSERT INTO vigil.feedback (investigation_id, user_id, source, verdict, authorized) VALUES ($1, 'U1', 'web', 'correct', true)`,
+      [ids[1]],
+    );
+    const after = await listInvestigations(db, listQuerySchema.parse({ status: "done", service: "checkout" }));
+    assert.equal(after.items.find((i) => i.id === ids[1])?.feedback, "correct");
     assert.equal(failed?.status, "failed");
     assert.equal(failed?.error, "backend down");
   });

@@ -39,7 +39,7 @@ export interface InvestigationListItem {
   likelyCause: string | null;
   confidence: number | null;
   abstained: boolean | null;
-  /** Feedback once the feedback work lands (a `feedback` column); null until then. */
+  /** The latest authorized verdict on the whole investigation ("correct", "partial", "wrong"), or null. */
   feedback: string | null;
   durationMs: number | null;
   error: string | null;
@@ -130,8 +130,8 @@ export async function listInvestigations(db: Db, query: ListQuery): Promise<Inve
   const total = Number(countRows.rows[0]?.total ?? 0);
   const offset = (query.page - 1) * query.pageSize;
   const params = [...where.params, query.pageSize, offset];
-  // to_jsonb(i)->'feedback' reads a feedback column when a later migration adds one and is NULL until then, so this
-  // query needs no change when feedback lands.
+  // Feedback: the latest authorized verdict on the whole investigation (vigil.feedback, 004-feedback.sql); a
+  // `feedback` field on the row itself, should one be added, takes precedence.
   const { rows } = await db.query<ListRow>(
     `SELECT i.id, i.alertname, i.service, i.status, i.error, i.created_at, i.started_at, i.finished_at,
             i.alert->'labels' AS labels,
@@ -140,7 +140,10 @@ export async function listInvestigations(db: Db, query: ListQuery): Promise<Inve
             i.result->>'confidence' AS confidence,
             i.result->>'abstained' AS abstained,
             i.result->>'durationMs' AS duration_ms,
-            to_jsonb(i)->'feedback' AS feedback
+            coalesce(to_jsonb(i)->'feedback', to_jsonb((
+              SELECT f.verdict FROM vigil.feedback f
+               WHERE f.investigation_id = i.id AND f.target_strategy = '' AND f.target_service = '' AND f.authorized
+               ORDER BY f.updated_at DESC LIMIT 1))) AS feedback
        FROM vigil.investigations i
        ${where.sql}
       ORDER BY i.created_at DESC, i.id

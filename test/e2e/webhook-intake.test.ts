@@ -96,7 +96,12 @@ describe("test/e2e/webhook-intake: the daemon's Alertmanager webhook", () => {
     const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
 
     assert.equal(ready.status, 200);
-    assert.match(metrics, /vigil_investigations_total\{outcome="abstained"\} 1/);
+    assert.match(
+      metrics,
+      /vigil_investigations_total\{outcome="abstained",alert_class="HighLatency\{service,severity\}"\} 1/,
+    );
+    assert.match(metrics, /# TYPE vigil_tool_call_duration_seconds histogram/);
+    assert.match(metrics, /vigil_queue_oldest_job_age_seconds 0/);
     assert.match(metrics, /vigil_investigation_duration_seconds_count\{outcome="abstained"\} 1/);
     assert.match(metrics, /vigil_alerts_received_total\{source="alertmanager",result="duplicate"\} 1/);
     assert.match(metrics, /vigil_queue_depth/);

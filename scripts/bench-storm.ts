@@ -60,7 +60,7 @@ async function storm(name: string, daemons: DaemonProcess[], count: (sql: string
         body: JSON.stringify({ version: "4", status: "firing", receiver: "vigil", alerts: [alert] }),
       }).catch(() => undefined);
       latencies.push(performance.now() - t0);
-      if (!res || res.status !== 202) errors += 1;
+      if (res?.status !== 202) errors += 1;
       await res?.body?.cancel();
     }),
   );

@@ -17,7 +17,9 @@ import { FacetStore } from "./quality/facets.ts";
 import { JudgeStore, normaliseVerdict, registerJudgeMetrics } from "./quality/judge-store.ts";
 import { recordQuality } from "./quality/record-quality.ts";
 import { InvestigationQueue } from "./queue/queue.ts";
+import { leaderboard } from "./ranking/leaderboard.ts";
 import { createRankingOrder } from "./ranking/planner.ts";
+import { effectiveHost } from "./server/auth.ts";
 import { HttpServer, sendJson, sendText } from "./server/http-server.ts";
 import { registerPatternReview } from "./slack/pattern-review.ts";
 import { createSlack, type VigilSlack } from "./slack/slack-app.ts";
@@ -28,6 +30,7 @@ import { migrate } from "./store/migrate.ts";
 import { createDaemonMetrics } from "./telemetry/metrics.ts";
 import { exportTrace } from "./telemetry/otlp-export.ts";
 import { registerWebUi } from "./web/routes.ts";
+import { feedbackStrategyStats, resultsStrategyStats } from "./web/strategy-stats.ts";
 
 export interface Daemon {
   url: string;
@@ -109,6 +112,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
     halfLifeDays: feedbackSettings.halfLifeDays,
     maxStrategies: feedbackSettings.maxStrategies,
     baseBudgetMs: config.VIGIL_STRATEGY_TIMEOUT_MS,
+    boostsFor: learning ? (alert) => learning.strategyBoosts(alert).catch(() => []) : undefined,
     onError: (error) => logger.warn({ err: error }, "Strategy statistics unavailable"),
   });
   const queue = new InvestigationQueue({
@@ -210,20 +214,30 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
     metrics.oldestJobAge.set(await store.oldestQueuedAgeSeconds().catch(() => 0));
     sendText(res, 200, await metrics.registry.metrics(), metrics.registry.contentType);
   });
-  server.route("GET", "/api/investigations", async (req, res) => {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    const limit = Number(url.searchParams.get("limit") ?? 50);
-    sendJson(res, 200, { investigations: await store.list({ limit: Number.isFinite(limit) ? limit : 50 }) });
-  });
-  server.route("GET", "/api/investigations/:id", async (_req, res, params) => {
-    const record = await store.get(params.id);
-    if (!record) sendJson(res, 404, { error: `no investigation ${params.id}` });
-    else sendJson(res, 200, record);
+  registerWebUi({
+    server,
+    db,
+    store,
+    queue,
+    config,
+    logger,
+    strategyStats: feedbackStrategyStats(resultsStrategyStats(db), (alertClass) =>
+      leaderboard(db, alertClass, {
+        labels: feedbackSettings.classLabels,
+        halfLifeDays: feedbackSettings.halfLifeDays,
+      }),
+    ),
   });
 
-  registerWebUi({ server, db, store, queue, config, logger });
-
-  const address = await server.listen(config.PORT, config.HOST);
+  // An open UI shows alert labels, log lines and queries: without UI auth the daemon binds loopback only.
+  const bind = effectiveHost(config);
+  if (bind.warning) {
+    logger.warn(
+      { requestedHost: config.HOST, host: bind.host, hint: bind.warning },
+      "Web UI has no authentication: binding loopback only",
+    );
+  }
+  const address = await server.listen(config.PORT, bind.host);
   const url = `http://${address.address.includes(":") ? `[${address.address}]` : address.address}:${address.port}`;
   logger.info({ url, store: db.kind }, "Vigil listening");
 
@@ -241,6 +255,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
       slack: slack ? { notifier: slack.notifier, channel: config.SLACK_CHANNEL } : undefined,
       llm,
       order,
+      adjustCandidates: learning ? (alert, candidates) => learning.adjustCandidates(alert, candidates) : undefined,
       afterComplete: (investigationId, result) =>
         recordQuality(db, { investigationId, result, llm, tenant: config.VIGIL_TENANT }),
       exportTrace: otlpEndpoint

@@ -4,9 +4,9 @@ import type { InvestigationTrace } from "../agents/trace/types.ts";
 import type { Alert, InvestigationResult } from "../agents/types.ts";
 import type { InvestigationTools } from "../tools/interfaces.ts";
 import { redactDeep } from "../tools/redact/redact.ts";
-import { alertClassOf } from "./ranking/alert-class.ts";
 import type { Config } from "./config.ts";
 import type { Logger } from "./logger.ts";
+import { alertClassOf } from "./ranking/alert-class.ts";
 import type { SlackNotifier } from "./slack/notifier.ts";
 import type { InvestigationStore } from "./store/investigations.ts";
 import type { DaemonMetrics } from "./telemetry/metrics.ts";
@@ -25,6 +25,7 @@ export interface RunnerDeps {
   maxAttempts?: number;
   llm?: LlmClient;
   order?: InvestigateOptions["order"];
+  adjustCandidates?: InvestigateOptions["adjustCandidates"];
   /** Runs after the result is stored (quality judges); failures are logged, never fail the investigation. */
   afterComplete?: (investigationId: string, result: InvestigationResult) => Promise<unknown>;
   /** Where finished traces go (OTLP), when configured. */
@@ -76,6 +77,7 @@ export async function runInvestigation(investigationId: string, deps: RunnerDeps
       strategyTimeoutMs: deps.config.VIGIL_STRATEGY_TIMEOUT_MS,
       llm: deps.llm,
       order: deps.order,
+      adjustCandidates: deps.adjustCandidates,
       onProgress: (event) => {
         done += 1;
         if (thread && notifier && messageTs) {

@@ -1,10 +1,11 @@
-import type { FaultClass } from "../agents/types.ts";
+import type { Alert, Candidate, FaultClass, InvestigationResult } from "../agents/types.ts";
 import type { Anonymizer } from "../knowledge/anonymizer.ts";
 import { CustomerContextStore } from "../knowledge/customer-context.ts";
 import { LearnedPatternStore } from "../knowledge/learned-patterns.ts";
-import { proposePattern } from "../knowledge/propose-pattern.ts";
+import { alertSignatureOf, matchPatternDetail, proposePattern } from "../knowledge/propose-pattern.ts";
 import { patternReviewBlocks, patternReviewedBlocks, reviewText } from "../knowledge/review-blocks.ts";
 import type { Logger } from "./logger.ts";
+import type { PriorBoost } from "./ranking/statistics.ts";
 import type { Db } from "./store/db.ts";
 import type { InvestigationStore } from "./store/investigations.ts";
 
@@ -20,7 +21,14 @@ export interface Learning {
   reject(patternId: string, reviewer: string, reason?: string): Promise<{ text: string; blocks: unknown[] }>;
   edit(patternId: string, description: string, reviewer: string): Promise<{ text: string; blocks: unknown[] }>;
   get(patternId: string): ReturnType<LearnedPatternStore["get"]>;
+  /** Approved patterns matching the alert, as pseudo-successes for the strategies that found their causes. */
+  strategyBoosts(alert: Alert): Promise<PriorBoost[]>;
+  /** Approved patterns as priors on the hypotheses: a candidate matching a known pattern's cause rises a little. */
+  adjustCandidates(alert: Alert, candidates: Candidate[]): Promise<Candidate[]>;
 }
+
+/** How much a fully matching approved pattern raises a candidate's score (toward 1). Priors nudge; evidence decides. */
+const PATTERN_PRIOR_WEIGHT = 0.2;
 
 /**
  * The daemon's side of learning: confirmed investigations become pattern proposals, posted for review in their
@@ -80,6 +88,30 @@ export function createLearning(deps: {
     },
     async get(patternId) {
       return (await patternsStore()).get(patternId);
+    },
+    async strategyBoosts(alert) {
+      const matches = await (await patternsStore()).matching(alertSignatureOf(alert));
+      return matches.flatMap(({ pattern, score }) =>
+        pattern.foundBy.strategies.map((strategy) => ({ strategy, weight: score })),
+      );
+    },
+    async adjustCandidates(alert, candidates) {
+      if (candidates.length === 0) return candidates;
+      const matches = await (await patternsStore()).matching(alertSignatureOf(alert));
+      if (matches.length === 0) return candidates;
+      const a = await getAnonymizer();
+      const partial = { alert, candidates } as unknown as InvestigationResult;
+      const boost = new Map<string, number>();
+      for (const { pattern, score } of matches) {
+        const detail = matchPatternDetail(pattern, partial, { anonymizer: a });
+        if (detail.service) boost.set(detail.service, Math.max(boost.get(detail.service) ?? 0, score * detail.score));
+      }
+      return candidates
+        .map((c) => {
+          const b = boost.get(c.service) ?? 0;
+          return b > 0 ? { ...c, score: c.score + (1 - c.score) * PATTERN_PRIOR_WEIGHT * b } : c;
+        })
+        .sort((x, y) => y.score - x.score || x.service.localeCompare(y.service));
     },
   };
 }

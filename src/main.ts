@@ -27,6 +27,7 @@ Usage:
         [--regression-threshold X]     Allowed drop (default 0.02)
   vigil fixture export ID OUTDIR       Write a replayable fixture from an investigation's recorded tool results
         [--anonymize]                  Pseudonymize names (needs VIGIL_ANONYMIZER_KEY)
+  vigil strategies [CLASS] [--json]    The strategy leaderboard per alert class (from feedback outcomes)
   vigil patterns list|show|approve|reject|edit|export|import
                                        Review learned patterns (see \`vigil patterns\` for details)
   vigil insights [--tenant T] [--min-size N] [--since-days D] [--json]
@@ -35,7 +36,7 @@ Usage:
   vigil help | --help | -h             Show this help
   vigil --version                      Print the version
 
-Environment (serve and migrate):
+Environment (serve, migrate, fixture, patterns, strategies, insights):
 ${ENV_DOCS.map((e) => `  ${e.name.padEnd(26)} ${e.description}${e.default ? ` (default ${e.default})` : ""}`).join("\n")}
 
 Endpoints of \`vigil serve\`:

@@ -5,7 +5,7 @@ import { STRATEGIES } from "../strategies/registry.ts";
 import { assessConfidence } from "../synthesis/confidence.ts";
 import { buildSummary } from "../synthesis/summary.ts";
 import { TraceRecorder } from "../trace/recorder.ts";
-import type { Alert, InvestigationResult } from "../types.ts";
+import type { Alert, Candidate, InvestigationResult } from "../types.ts";
 import { buildInvestigationGraph, type GraphOptions } from "./graph.ts";
 import type { InvestigationConfigurable, InvestigationFrame } from "./state.ts";
 
@@ -23,6 +23,8 @@ export interface InvestigateOptions {
   abstainThreshold?: number;
   caseId?: string;
   onProgress?: InvestigationConfigurable["onProgress"];
+  /** Priors on the merged candidates (approved learned patterns), applied before confidence is assessed. */
+  adjustCandidates?: (alert: Alert, candidates: Candidate[]) => Promise<Candidate[]>;
   /** An OpenAI-compatible model; without one Vigil investigates and reports deterministically. */
   llm?: LlmClient;
 }
@@ -63,6 +65,9 @@ export async function investigate(
   if (tools.envelope) tools.envelope.currentSpanId = () => recorder.currentSpanId();
   const configurable: InvestigationConfigurable = { tools, onProgress: options.onProgress, llm };
   const state = await graph.invoke({ frame }, { configurable, callbacks: [recorder] });
+  if (options.adjustCandidates) {
+    state.candidates = await options.adjustCandidates(alert, state.candidates).catch(() => state.candidates);
+  }
   const assessment = assessConfidence(
     alert,
     state.candidates,

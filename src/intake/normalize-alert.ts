@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Alert } from "../../agents/types.ts";
 import type { WebhookAlert } from "../../tools/alertmanager/schema.ts";
+import { redactDeep, redactText } from "../../tools/redact/redact.ts";
 
 /** Labels that name the service an alert is about, in order of preference. */
 const SERVICE_LABELS = ["service", "service_name", "app", "app_kubernetes_io_name", "job", "container", "deployment"];
@@ -60,10 +61,11 @@ export function normalizeWebhookAlert(alert: WebhookAlert): Alert {
     fingerprint: alert.fingerprint || fingerprintOf(alert.labels),
     alertname: alert.labels.alertname ?? "unnamed",
     status: alert.status,
-    labels: alert.labels,
-    annotations: alert.annotations,
+    // Annotations often paste connection strings or tokens; the alert is stored and shown in Slack and the UI.
+    labels: redactDeep(alert.labels),
+    annotations: redactDeep(alert.annotations),
     startsAt,
     service: serviceOf(alert.labels),
-    generatorURL: alert.generatorURL,
+    generatorURL: alert.generatorURL === undefined ? undefined : redactText(alert.generatorURL),
   });
 }

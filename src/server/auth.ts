@@ -3,7 +3,8 @@
  * one of the configured modes accepts it):
  *
  * - `VIGIL_UI_TOKEN`: a static token sent as `Authorization: Bearer <token>`, or once as `?token=<token>`, after
- *   which the browser holds it in an HttpOnly, SameSite=Strict cookie.
+ *   which the browser holds it in an HttpOnly, SameSite=Lax cookie (Lax, so a link from a Slack summary opens the
+ *   page; the UI only reads, so cross-site top-level GETs can do no harm).
  * - `VIGIL_UI_BASIC_AUTH`: `user:password` for HTTP Basic auth.
  * - `VIGIL_TRUSTED_PROXY_HEADER`: a header (e.g. `X-Forwarded-User`) set by an authenticating reverse proxy. The
  *   proxy MUST strip that header from client requests, or anyone can claim to be anyone.
@@ -117,7 +118,7 @@ function isHttps(req: IncomingMessage): boolean {
 
 function tokenCookie(token: string, req: IncomingMessage): string {
   const secure = isHttps(req) ? "; Secure" : "";
-  return `${TOKEN_COOKIE}=${tokenCookieValue(token)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=2592000${secure}`;
+  return `${TOKEN_COOKIE}=${tokenCookieValue(token)}; Path=/; HttpOnly; SameSite=Lax; Max-Age=2592000${secure}`;
 }
 
 function checkToken(req: IncomingMessage, token: string): AuthAccepted | undefined {

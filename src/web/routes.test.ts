@@ -90,7 +90,7 @@ describe("src/web/routes: the UI and API on the daemon's server", () => {
     assert.equal(res.status, 303);
     assert.equal(res.headers.get("location"), "/ui/investigations?status=done");
     const cookie = res.headers.get("set-cookie") ?? "";
-    assert.match(cookie, /HttpOnly; SameSite=Strict/);
+    assert.match(cookie, /HttpOnly; SameSite=Lax/);
     const again = await fetch(`${url}/ui/investigations`, { headers: { cookie: cookie.split(";")[0] ?? "" } });
     assert.equal(again.status, 200);
   });

@@ -141,3 +141,26 @@ function assemble(classRows: ClassRow[], statRows: StatsRow[]): AlertClassStats[
     (a, b) => b.investigations - a.investigations || a.alertClass.localeCompare(b.alertClass),
   );
 }
+
+/**
+ * The stored-results leaderboard with each strategy's success rate from engineers' feedback (the posterior mean
+ * of the ranking statistics, decay included), for classes that have judged outcomes.
+ */
+export function feedbackStrategyStats(
+  base: StrategyStatsSource,
+  successRates: (alertClass: string) => Promise<Array<{ strategy: string; mean: number; runs: number }>>,
+): StrategyStatsSource {
+  return {
+    description: `${base.description}; success rate: posterior mean of feedback outcomes (👍/👎, real causes)`,
+    async leaderboard() {
+      const classes = await base.leaderboard();
+      for (const cls of classes) {
+        const rates = new Map(
+          (await successRates(cls.alertClass)).filter((r) => r.runs > 0).map((r) => [r.strategy, r.mean]),
+        );
+        for (const s of cls.strategies) s.successRate = rates.get(s.strategy) ?? null;
+      }
+      return classes;
+    },
+  };
+}

@@ -141,7 +141,7 @@ describe("test/e2e/web-ui: the web UI in a browser", () => {
     const cookies = await browser.context.cookies(daemon.url);
     const session = cookies.find((c) => c.name === "vigil_ui");
     assert.ok(session?.httpOnly, "the session cookie is HttpOnly");
-    assert.equal(session?.sameSite, "Strict");
+    assert.equal(session?.sameSite, "Lax");
 
     const row = page.locator(`tr[data-id="${ids.frontend}"]`);
     await row.waitFor();

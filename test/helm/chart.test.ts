@@ -173,7 +173,18 @@ describe("helm chart helm/vigil", () => {
     const kinds = render(DEFAULT)
       .docs.map((d) => d.kind)
       .sort();
-    assert.deepEqual(kinds, ["ClusterRole", "ClusterRoleBinding", "Deployment", "Service", "ServiceAccount"]);
+    assert.deepEqual(kinds, ["ClusterRole", "ClusterRoleBinding", "Deployment", "Secret", "Service", "ServiceAccount"]);
+  });
+
+  it("generates a UI token when no UI auth is configured, and none when one is", () => {
+    const secret = one<{ metadata: { name: string }; data?: Record<string, string> }>(render(DEFAULT), "Secret");
+    const container = vigilContainer(one(render(DEFAULT), "Deployment"));
+    const token = (container.env ?? []).find((e) => e.name === "VIGIL_UI_TOKEN");
+
+    assert.ok((Buffer.from(secret.data?.["ui-token"] ?? "", "base64").toString() ?? "").length >= 32);
+    assert.equal(token?.valueFrom?.secretKeyRef?.name, secret.metadata.name);
+    const withProxy = render({ set: ["config.trustedProxyHeader=X-Forwarded-User"] });
+    assert.equal(withProxy.docs.filter((d) => d.kind === "Secret").length, 0);
   });
 
   describe("RBAC is read-only", () => {
@@ -354,9 +365,9 @@ describe("helm chart helm/vigil", () => {
       const container = vigilContainer(one(render(DEFAULT), "Deployment"));
       assert.equal(container.image, `vigil:${appVersion}`);
       assert.deepEqual(
-        (container.env ?? []).filter((e) => e.valueFrom),
-        [],
-        "no env var comes from a Secret unless one is configured",
+        (container.env ?? []).filter((e) => e.valueFrom).map((e) => e.name),
+        ["VIGIL_UI_TOKEN"],
+        "no env var comes from a Secret unless one is configured, but the generated UI token",
       );
     });
 

@@ -140,3 +140,14 @@ Never secrets, never a write verb, never pods/exec, pods/attach, pods/portforwar
 {{- toString . }}
 {{- end }}
 {{- end }}
+
+{{/*
+True when no UI auth is configured: the chart then generates a UI token Secret, because without UI auth the daemon
+binds loopback only and neither Alertmanager, Slack nor the kubelet's probes could reach it.
+*/}}
+{{- define "vigil.generateUiToken" -}}
+{{- $s := .Values.secrets -}}
+{{- if and (not $s.uiToken.existingSecret) (not $s.uiBasicAuth.existingSecret) (not .Values.config.trustedProxyHeader) -}}
+true
+{{- end -}}
+{{- end -}}

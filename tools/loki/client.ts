@@ -1,3 +1,4 @@
+import { callRecord } from "../http/call-record.ts";
 import { type HttpAnswer, ReadOnlyHttp } from "../http/read-only-http.ts";
 import type { TimeRange, ToolCallRecord, ToolError, ToolResult } from "../interfaces.ts";
 import { checkLogQL, LABEL_NAME } from "./logql.ts";
@@ -353,22 +354,8 @@ export class LokiClient {
     return { ok: false, error };
   }
 
-  #record(meta: CallMeta, startedAt: number, bytes: number, rows: number, truncated: boolean, error?: ToolError): void {
-    if (!this.#onCall) return;
-    const record: ToolCallRecord = {
-      backend: BACKEND,
-      operation: meta.operation,
-      query: meta.query,
-      startedAt,
-      durationMs: Date.now() - startedAt,
-      bytes,
-      rows,
-      cacheHit: false,
-      truncated,
-    };
-    if (meta.range) record.range = meta.range;
-    if (error) record.error = `${error.kind}: ${error.message}`;
-    this.#onCall(record);
+  #record(meta: CallMeta, startedAt: number, bytes: number, rows: number, truncated: boolean, error?: ToolError) {
+    this.#onCall?.(callRecord(BACKEND, meta, startedAt, { bytes, rows, truncated, error }));
   }
 }
 

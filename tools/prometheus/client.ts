@@ -1,3 +1,5 @@
+import { callRecord } from "../http/call-record.ts";
+import { parseRetryAfter, readCapped } from "../http/read-only-http.ts";
 import type { TimeRange, ToolCallRecord, ToolError, ToolResult } from "../interfaces.ts";
 import { type Envelope, envelopeSchema, labelValuesDataSchema, queryDataSchema, seriesDataSchema } from "./schema.ts";
 
@@ -292,67 +294,8 @@ export class PrometheusClient {
   }
 
   #record(meta: CallMeta, startedAt: number, bytes: number, rows: number, truncated: boolean, error?: ToolError) {
-    if (!this.#onCall) return;
-    const record: ToolCallRecord = {
-      backend: BACKEND,
-      operation: meta.operation,
-      query: meta.query,
-      startedAt,
-      durationMs: Date.now() - startedAt,
-      bytes,
-      rows,
-      cacheHit: false,
-      truncated,
-    };
-    if (meta.range) record.range = meta.range;
-    if (error) record.error = `${error.kind}: ${error.message}`;
-    this.#onCall(record);
+    this.#onCall?.(callRecord(BACKEND, meta, startedAt, { bytes, rows, truncated, error }));
   }
-}
-
-type CappedBody =
-  | { kind: "ok"; text: string; bytes: number }
-  | { kind: "too_large"; bytes: number }
-  | { kind: "failed"; bytes: number; cause: unknown };
-
-/**
- * Reads at most `maxBytes` of the (decoded) body; stops reading and drops the connection beyond that, so a huge
- * answer costs at most `maxBytes` of memory.
- */
-async function readCapped(res: Response, maxBytes: number): Promise<CappedBody> {
-  const declared = Number(res.headers.get("content-length"));
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    await res.body?.cancel().catch(() => undefined);
-    return { kind: "too_large", bytes: declared };
-  }
-  if (!res.body) return { kind: "ok", text: "", bytes: 0 };
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let bytes = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      bytes += value.byteLength;
-      if (bytes > maxBytes) {
-        await reader.cancel().catch(() => undefined);
-        return { kind: "too_large", bytes };
-      }
-      chunks.push(value);
-    }
-  } catch (cause) {
-    return { kind: "failed", bytes, cause };
-  }
-  return { kind: "ok", text: Buffer.concat(chunks).toString("utf8"), bytes };
-}
-
-/** `Retry-After` is either delay-seconds or an HTTP date. */
-function parseRetryAfter(value: string | null): number | undefined {
-  if (!value) return undefined;
-  const secs = Number(value);
-  if (Number.isFinite(secs)) return Math.max(0, secs * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
 function seconds(ms: number): string {

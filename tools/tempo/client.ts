@@ -1,3 +1,4 @@
+import { callRecord, finishCall, type Parsed } from "../http/call-record.ts";
 import { type HttpAnswer, ReadOnlyHttp } from "../http/read-only-http.ts";
 import type { SpanRecord, TimeRange, ToolCallRecord, ToolError, ToolResult } from "../interfaces.ts";
 import { otlpToSpanRecords } from "../otlp/spans.ts";
@@ -55,12 +56,6 @@ export interface TempoSearchOptions {
 export interface TempoSearchResult {
   traces: TempoSearchTrace[];
   metrics: Record<string, unknown>;
-}
-
-interface Parsed<T> {
-  data: T;
-  rows: number;
-  truncated: boolean;
 }
 
 function seconds(ms: number, round: (x: number) => number): number {
@@ -207,24 +202,7 @@ export class TempoClient {
     answer: ToolResult<HttpAnswer>,
     parse: (json: unknown) => Parsed<T>,
   ): ToolResult<T> {
-    if (!answer.ok) {
-      this.#record(operation, query, range, startedAt, 0, 0, answer.error.kind === "denied", answer.error);
-      return answer;
-    }
-    let parsed: Parsed<T>;
-    try {
-      parsed = parse(answer.data.json);
-    } catch (err) {
-      const error: ToolError = {
-        backend: BACKEND,
-        kind: "parse",
-        message: `unexpected ${operation} answer: ${(err as Error).message.slice(0, 300)}`,
-      };
-      this.#record(operation, query, range, startedAt, answer.data.bytes, 0, false, error);
-      return { ok: false, error };
-    }
-    this.#record(operation, query, range, startedAt, answer.data.bytes, parsed.rows, parsed.truncated);
-    return { ok: true, data: parsed.data, truncated: parsed.truncated };
+    return finishCall(BACKEND, { operation, query, range }, startedAt, answer, parse, this.#onCall);
   }
 
   #record(
@@ -237,18 +215,6 @@ export class TempoClient {
     truncated: boolean,
     error?: ToolError,
   ): void {
-    this.#onCall?.({
-      backend: BACKEND,
-      operation,
-      query,
-      range,
-      startedAt,
-      durationMs: Date.now() - startedAt,
-      bytes,
-      rows,
-      cacheHit: false,
-      truncated,
-      ...(error ? { error: `${error.kind}: ${error.message}` } : {}),
-    });
+    this.#onCall?.(callRecord(BACKEND, { operation, query, range }, startedAt, { bytes, rows, truncated, error }));
   }
 }

@@ -76,6 +76,27 @@ describe("tools/prometheus/client against a real Prometheus", () => {
     ]);
   });
 
+  it("reads labels, metadata, alerts, rules and targets", async () => {
+    const calls: ToolCallRecord[] = [];
+    const client = new PrometheusClient({ baseUrl: prom.url, onCall: (r) => calls.push(r) });
+
+    const [labels, metadata, alerts, rules, targets] = await Promise.all([
+      client.labels(),
+      client.metadata(),
+      client.alerts(),
+      client.rules(),
+      client.targets(),
+    ]);
+
+    assert.ok(labels.ok && labels.data.includes("__name__") && labels.data.includes("service"), JSON.stringify(labels));
+    assert.ok(metadata.ok, JSON.stringify(metadata));
+    assert.ok(alerts.ok && Array.isArray(alerts.data), JSON.stringify(alerts));
+    assert.ok(rules.ok && Array.isArray(rules.data), JSON.stringify(rules));
+    // The test Prometheus scrapes nothing (its data is backfilled): an empty, well-formed target list.
+    assert.ok(targets.ok && Array.isArray(targets.data), JSON.stringify(targets));
+    assert.deepEqual(calls.map((c) => c.operation).sort(), ["alerts", "labels", "metadata", "rules", "targets"]);
+  });
+
   it("returns a typed http error carrying Prometheus's message for bad PromQL", async () => {
     const calls: ToolCallRecord[] = [];
     const client = new PrometheusClient({ baseUrl: prom.url, onCall: (r) => calls.push(r) });

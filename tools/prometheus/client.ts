@@ -1,7 +1,19 @@
 import { callRecord } from "../http/call-record.ts";
 import { parseRetryAfter, readCapped } from "../http/read-only-http.ts";
 import type { TimeRange, ToolCallRecord, ToolError, ToolResult } from "../interfaces.ts";
-import { type Envelope, envelopeSchema, labelValuesDataSchema, queryDataSchema, seriesDataSchema } from "./schema.ts";
+import {
+  alertsSchema,
+  type Envelope,
+  envelopeSchema,
+  labelValuesDataSchema,
+  metadataSchema,
+  type PromAlert,
+  type PromTarget,
+  queryDataSchema,
+  rulesSchema,
+  seriesDataSchema,
+  targetsSchema,
+} from "./schema.ts";
 
 const BACKEND = "prometheus";
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -22,6 +34,11 @@ const READ_ENDPOINTS = {
   query_range: { path: "/api/v1/query_range", post: true },
   series: { path: "/api/v1/series", post: true },
   label_values: { path: "/api/v1/label/{name}/values", post: false },
+  labels: { path: "/api/v1/labels", post: true },
+  metadata: { path: "/api/v1/metadata", post: false },
+  alerts: { path: "/api/v1/alerts", post: false },
+  rules: { path: "/api/v1/rules", post: false },
+  targets: { path: "/api/v1/targets", post: false },
 } as const;
 type Operation = keyof typeof READ_ENDPOINTS;
 
@@ -151,6 +168,50 @@ export class PrometheusClient {
     return this.#call(meta, new URLSearchParams(), (raw) => {
       const values = labelValuesDataSchema.parse(raw);
       return { data: values, rows: values.length, truncated: false };
+    });
+  }
+
+  /** `/api/v1/labels`: every label name (in the range when given). */
+  async labels(range?: TimeRange): Promise<ToolResult<string[]>> {
+    const params = new URLSearchParams(range ? { start: seconds(range.from), end: seconds(range.to) } : {});
+    return this.#call({ operation: "labels", query: "", range }, params, (raw) => {
+      const values = labelValuesDataSchema.parse(raw);
+      return { data: values, rows: values.length, truncated: false };
+    });
+  }
+
+  /** `/api/v1/metadata`: type, help and unit per metric name (optionally one metric). */
+  async metadata(
+    metric?: string,
+  ): Promise<ToolResult<Record<string, Array<{ type?: string; help?: string; unit?: string }>>>> {
+    const params = new URLSearchParams(metric ? { metric } : {});
+    return this.#call({ operation: "metadata", query: metric ?? "" }, params, (raw) => {
+      const data = metadataSchema.parse(raw);
+      return { data, rows: Object.keys(data).length, truncated: false };
+    });
+  }
+
+  /** `/api/v1/alerts`: the alerts Prometheus itself has pending or firing. */
+  async alerts(): Promise<ToolResult<PromAlert[]>> {
+    return this.#call({ operation: "alerts", query: "" }, new URLSearchParams(), (raw) => {
+      const data = alertsSchema.parse(raw).alerts;
+      return { data, rows: data.length, truncated: false };
+    });
+  }
+
+  /** `/api/v1/rules`: alerting and recording rule groups with their state. */
+  async rules(): Promise<ToolResult<unknown[]>> {
+    return this.#call({ operation: "rules", query: "" }, new URLSearchParams(), (raw) => {
+      const data = rulesSchema.parse(raw).groups;
+      return { data, rows: data.length, truncated: false };
+    });
+  }
+
+  /** `/api/v1/targets`: scrape targets and their health (a target that is down explains missing data). */
+  async targets(): Promise<ToolResult<PromTarget[]>> {
+    return this.#call({ operation: "targets", query: "" }, new URLSearchParams({ state: "active" }), (raw) => {
+      const data = targetsSchema.parse(raw).activeTargets;
+      return { data, rows: data.length, truncated: false };
     });
   }
 

@@ -45,9 +45,16 @@ describe("tools/prometheus/metrics-source against a real Prometheus", () => {
     await prom?.stop();
   });
 
-  function source(options: { catalog?: SignalCatalog; now?: number; calls?: ToolCallRecord[] } = {}) {
+  function source(
+    options: { catalog?: SignalCatalog; now?: number; calls?: ToolCallRecord[]; discover?: boolean } = {},
+  ) {
     const client = new PrometheusClient({ baseUrl: prom.url, onCall: (r) => options.calls?.push(r) });
-    return new PrometheusMetricsSource({ client, catalog: options.catalog, now: options.now ?? Date.now() });
+    return new PrometheusMetricsSource({
+      client,
+      catalog: options.catalog,
+      now: options.now ?? Date.now(),
+      discover: options.discover,
+    });
   }
 
   it("maps the default error-rate conventions to one series per service, PromQL as ref", async () => {
@@ -108,7 +115,7 @@ describe("tools/prometheus/metrics-source against a real Prometheus", () => {
 
   it("every default catalog query is valid PromQL on a real Prometheus", async () => {
     const calls: ToolCallRecord[] = [];
-    const src = source({ calls });
+    const src = source({ calls, discover: false });
 
     for (const kind of await src.kinds()) {
       const res = await src.querySignal(kind, range, STEP_MS);
@@ -148,6 +155,30 @@ describe("tools/prometheus/metrics-source against a real Prometheus", () => {
 
     assert.deepEqual(res, { ok: true, data: [], truncated: false });
     assert.equal(calls.length, 0);
+  });
+
+  it("discovers metrics by name when the catalog's conventions find nothing for a kind", async () => {
+    const calls: ToolCallRecord[] = [];
+    // A catalog whose only latency convention matches no metric here: discovery must find the real ones.
+    const catalog: SignalCatalog = [{ kind: "latency_p90", query: "absent_metric_seconds" }];
+
+    const res = await source({ calls, catalog }).querySignal("latency_p90", range, STEP_MS);
+
+    assert.ok(res.ok, JSON.stringify(res));
+    assert.ok(calls.some((c) => c.operation === "label_values" && c.query === "__name__"));
+    const services = new Set(res.data.map((s) => s.labels.service));
+    assert.ok(services.has("payment") || services.has("frontend"), `discovered services: ${[...services]}`);
+    assert.ok(res.data.every((s) => /histogram_quantile\(0\.9/.test(s.ref)));
+  });
+
+  it("does not discover when disabled, and never for a range after the clock", async () => {
+    const calls: ToolCallRecord[] = [];
+    const catalog: SignalCatalog = [{ kind: "latency_p90", query: "absent_metric_seconds" }];
+
+    const off = await source({ calls, catalog, discover: false }).querySignal("latency_p90", range, STEP_MS);
+
+    assert.deepEqual(off.ok && off.data, []);
+    assert.ok(!calls.some((c) => c.operation === "label_values"));
   });
 
   it("uses a custom catalog: serviceLabel, name, kinds and first-entry-wins merging", async () => {

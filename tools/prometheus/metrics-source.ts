@@ -1,5 +1,6 @@
 import type { MetricKind, MetricSeries, MetricsSource, TimeRange, ToolError, ToolResult } from "../interfaces.ts";
 import type { PrometheusClient } from "./client.ts";
+import { discoverSignalCatalog } from "./discovery.ts";
 import { defaultSignalCatalog, renderSignalQuery, type SignalCatalog } from "./signal-catalog.ts";
 
 export interface PrometheusMetricsSourceOptions {
@@ -9,6 +10,8 @@ export interface PrometheusMetricsSourceOptions {
   now?: number | (() => number); // default Date.now
   /** Scrape interval of the targets, used to size `$range`. */
   scrapeIntervalMs?: number; // default 15000
+  /** When a kind's conventions find nothing, discover metrics by name (one extra label-values call). */
+  discover?: boolean; // default true
 }
 
 /**
@@ -25,6 +28,8 @@ export class PrometheusMetricsSource implements MetricsSource {
   readonly #catalog: SignalCatalog;
   readonly #now: () => number;
   readonly #scrapeIntervalMs?: number;
+  readonly #discover: boolean;
+  #discovered?: Promise<SignalCatalog>;
 
   constructor(options: PrometheusMetricsSourceOptions) {
     this.#client = options.client;
@@ -32,6 +37,12 @@ export class PrometheusMetricsSource implements MetricsSource {
     const now = options.now;
     this.#now = typeof now === "function" ? now : now === undefined ? Date.now : () => now;
     this.#scrapeIntervalMs = options.scrapeIntervalMs;
+    this.#discover = options.discover ?? true;
+  }
+
+  #discovery(): Promise<SignalCatalog> {
+    this.#discovered ??= discoverSignalCatalog(this.#client, this.#catalog).catch(() => []);
+    return this.#discovered;
   }
 
   async kinds(): Promise<MetricKind[]> {
@@ -39,9 +50,24 @@ export class PrometheusMetricsSource implements MetricsSource {
   }
 
   async querySignal(kind: MetricKind, range: TimeRange, stepMs: number): Promise<ToolResult<MetricSeries[]>> {
+    const result = await this.#querySignal(this.#catalog, kind, range, stepMs);
+    const empty = result.ok && result.data.length === 0 && Math.min(range.to, this.#now()) >= range.from;
+    if (!this.#discover || !empty) return result;
+    // The usual conventions found nothing for this kind: try the metrics Prometheus actually has.
+    const discovered = await this.#discovery();
+    if (!discovered.some((e) => e.kind === kind)) return result;
+    return this.#querySignal(discovered, kind, range, stepMs);
+  }
+
+  async #querySignal(
+    catalog: SignalCatalog,
+    kind: MetricKind,
+    range: TimeRange,
+    stepMs: number,
+  ): Promise<ToolResult<MetricSeries[]>> {
     const now = this.#now();
     const to = Math.min(range.to, now);
-    const entries = this.#catalog.filter((e) => e.kind === kind);
+    const entries = catalog.filter((e) => e.kind === kind);
     if (entries.length === 0 || to < range.from) return { ok: true, data: [], truncated: false };
 
     // Conventions run in parallel; their order in the catalog still decides which one wins a label set.

@@ -53,3 +53,31 @@ export const envelopeSchema = z.object({
   warnings: z.array(z.string()).optional().catch(undefined),
 });
 export type Envelope = z.infer<typeof envelopeSchema>;
+
+/** `/api/v1/metadata`: metric name → its metadata entries (one per target type). */
+export const metadataSchema = z.record(
+  z.string(),
+  z.array(z.object({ type: z.string().optional(), help: z.string().optional(), unit: z.string().optional() })),
+);
+
+export const promAlertSchema = z.object({
+  labels: z.record(z.string(), z.string()).default({}),
+  annotations: z.record(z.string(), z.string()).default({}),
+  state: z.string().catch("unknown"),
+  activeAt: z.string().optional(),
+  value: z.string().optional(),
+});
+export type PromAlert = z.infer<typeof promAlertSchema>;
+export const alertsSchema = z.object({ alerts: z.array(promAlertSchema).default([]) });
+
+export const rulesSchema = z.object({ groups: z.array(z.unknown()).default([]) });
+
+export const promTargetSchema = z.object({
+  labels: z.record(z.string(), z.string()).default({}),
+  scrapeUrl: z.string().optional(),
+  health: z.string().catch("unknown"),
+  lastError: z.string().optional(),
+  lastScrape: z.string().optional(),
+});
+export type PromTarget = z.infer<typeof promTargetSchema>;
+export const targetsSchema = z.object({ activeTargets: z.array(promTargetSchema).default([]) });

@@ -88,11 +88,11 @@ const CLASSIC_SERVICE = ["service", "job"];
 const CONTAINER_SERVICE = ["container"];
 const POD_SERVICE = ["pod"];
 
-function rateBy(selector: string, sources: string[], extraBy: string[] = []): string {
+export function rateBy(selector: string, sources: string[], extraBy: string[] = []): string {
   return `sum by (${["service", ...extraBy].join(", ")}) (${withServiceLabel(`rate(${selector}[$range])`, sources)})`;
 }
 
-function quantile(q: number, bucket: string, sources: string[]): string {
+export function quantile(q: number, bucket: string, sources: string[]): string {
   return `histogram_quantile(${q}, ${rateBy(bucket, sources, ["le"])})`;
 }
 

@@ -47,6 +47,7 @@ function buildAlerts() {
 async function storm(name: string, daemons: DaemonProcess[], count: (sql: string) => Promise<number>) {
   const alerts = buildAlerts();
   const latencies: number[] = [];
+  const outcomes: Record<string, number> = {};
   let errors = 0;
   const started = Date.now();
   await Promise.all(
@@ -61,7 +62,8 @@ async function storm(name: string, daemons: DaemonProcess[], count: (sql: string
       }).catch(() => undefined);
       latencies.push(performance.now() - t0);
       if (res?.status !== 202) errors += 1;
-      await res?.body?.cancel();
+      const body = (await res?.json().catch(() => undefined)) as { alerts?: Array<{ status: string }> } | undefined;
+      for (const a of body?.alerts ?? []) outcomes[a.status] = (outcomes[a.status] ?? 0) + 1;
     }),
   );
   const accepted = Date.now() - started;
@@ -79,6 +81,11 @@ async function storm(name: string, daemons: DaemonProcess[], count: (sql: string
   console.log(`${name}`);
   console.log(`  ${TOTAL} alerts posted over ${(accepted / 1000).toFixed(1)} s, ${errors} errors`);
   console.log(
+    `  webhook answers: ${Object.entries(outcomes)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(", ")}`,
+  );
+  console.log(
     `  investigations: ${investigations} (expected ${GROUPS}: one per group); distinct alerts attached: ${attached} (expected ${Math.round(TOTAL * (1 - DUPLICATE_SHARE))})`,
   );
   console.log(`  time to drain: ${(drained / 1000).toFixed(1)} s`);
@@ -90,7 +97,9 @@ async function storm(name: string, daemons: DaemonProcess[], count: (sql: string
 
 const env = { VIGIL_GROUP_WINDOW_SECONDS: "300", VIGIL_CONCURRENCY: "4", LOG_LEVEL: "warn" };
 
-const database = await createTestDatabase();
+const database = process.env.BENCH_STORM_EMBEDDED_ONLY
+  ? { skip: "BENCH_STORM_EMBEDDED_ONLY is set" }
+  : await createTestDatabase();
 if ("skip" in database) {
   console.log(`Two replicas on Postgres: skipped (${database.skip})`);
 } else {

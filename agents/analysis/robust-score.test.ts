@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { scoreSeries } from "./robust-score.ts";
+import { robustSpread, scoreSeries } from "./robust-score.ts";
 
 function series(values: number[], stepMs = 60_000): Array<[number, number | null]> {
   return values.map((v, i) => [i * stepMs, v]);
@@ -44,5 +44,38 @@ describe("agents/analysis/robust-score", () => {
     assert.equal(scoreSeries(series([1, 2, 50]), 2 * 60_000, "cpu"), undefined);
     const gaps: Array<[number, number | null]> = [...series([1, 2, 1, 2]), [4 * 60_000, null]];
     assert.equal(scoreSeries(gaps, 4 * 60_000, "cpu"), undefined);
+  });
+
+  it("keeps a baseline partly made of another incident's tail from hiding a clear step", () => {
+    // Two of six baseline points are the tail of a previous incident; the IQR would absorb them.
+    const points = series([0.17, 0.75, 0.003, 0.003, 0.0034, 0.003, 0.75, 0.75, 0.75]);
+    const scored = scoreSeries(points, 6 * 60_000, "latency_p50");
+
+    assert.ok(scored);
+    assert.ok(scored.deviation > 100, `deviation ${scored.deviation}`);
+  });
+
+  it("uses the IQR on a handful of baseline points, where the median absolute deviation collapses", () => {
+    assert.equal(robustSpread([1, 1, 5], 1), 2);
+  });
+
+  it("tells a level that stayed out from one sample that strayed", () => {
+    const stayed = scoreSeries(series([10, 11, 10, 12, 11, 10, 40, 41, 40]), 6 * 60_000, "latency_p90");
+    const strayed = scoreSeries(series([10, 11, 10, 12, 11, 10, 40, 10, 11]), 6 * 60_000, "latency_p90");
+
+    assert.ok(stayed && strayed);
+    assert.ok(stayed.sustained > 10);
+    assert.ok(strayed.sustained < 1, `sustained ${strayed.sustained}`);
+    // One point after the split (coarse sampling): the peak is all there is.
+    const single = scoreSeries(series([10, 11, 10, 12, 40]), 4 * 60_000, "latency_p90");
+    assert.ok(single);
+    assert.equal(single.sustained, single.score);
+  });
+
+  it("does not read a sub-percent change of a throttling ratio as an anomaly", () => {
+    const scored = scoreSeries(series([0.001, 0.0009, 0.0011, 0.001, 0.0009, 0.007]), 5 * 60_000, "cpu_throttle");
+
+    assert.ok(scored);
+    assert.ok(scored.score < 1, `score ${scored.score}`);
   });
 });

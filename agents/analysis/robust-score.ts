@@ -1,6 +1,10 @@
 import type { MetricKind } from "../../tools/interfaces.ts";
 import { finite, iqr, median } from "./robust-stats.ts";
 
+function halfSpreadMad(values: number[], center: number): number {
+  return median(values.map((v) => Math.abs(v - center)));
+}
+
 /**
  * How much a move in each direction matters, per metric kind. A drop in success rate or throughput is a symptom;
  * a drop in CPU rarely is. Both directions are scored and the weight decides what counts.
@@ -26,6 +30,25 @@ export const DIRECTION_PRIOR: Record<MetricKind, { up: number; down: number }> =
   other: { up: 0.2, down: 0.2 },
 };
 
+/**
+ * The baseline's spread on the IQR scale. The IQR breaks down once a quarter of the baseline is another incident's
+ * tail (short windows between incidents, a previous fault still running); twice the median absolute deviation equals
+ * the IQR on symmetric noise and holds up to half the baseline. The smaller of the two is used.
+ */
+export function robustSpread(baseline: number[], center: number): number {
+  // On a handful of points the median absolute deviation collapses onto two equal values: keep the IQR there.
+  if (baseline.length < MIN_POINTS_FOR_MAD) return iqr(baseline);
+  return Math.min(iqr(baseline), 2 * halfSpreadMad(baseline, center));
+}
+
+const MIN_POINTS_FOR_MAD = 4;
+
+/**
+ * Kinds that are fractions of time (0..1) where a move below this many units says nothing about the service: a
+ * container throttled in 0.7% of its periods instead of 0.1% is not slowed down.
+ */
+const RATIO_SPREAD_FLOOR: Partial<Record<MetricKind, number>> = { cpu_throttle: 0.01 };
+
 /** Deviations are capped: beyond this the size no longer says anything more. */
 const MAX_DEVIATION = 1000;
 
@@ -34,6 +57,11 @@ export interface SeriesScore {
   deviation: number;
   /** |deviation| weighted by the direction prior of the kind. */
   score: number;
+  /**
+   * The same, for the second most extreme post-split point in the same direction: how far the series stayed out, not
+   * how far one sample strayed. Equals `score` when only one point follows the split.
+   */
+  sustained: number;
   baseline: number;
   observed: number;
   /** Time of the first post-split point beyond `onsetThreshold` spreads, if any. */
@@ -71,16 +99,31 @@ export function scoreSeries(
   // baseline at zero (counters, error ratios), 1% of the largest magnitude seen, so any movement from zero does not
   // become an astronomically large score.
   const largest = Math.max(...baseline.map(Math.abs), ...test.map(([, v]) => Math.abs(v)));
-  const spread = Math.max(iqr(baseline), Math.abs(center) * 0.05, center === 0 ? largest * 0.01 : 0, 1e-9);
+  const ratioFloor = RATIO_SPREAD_FLOOR[kind] !== undefined && largest <= 1 ? (RATIO_SPREAD_FLOOR[kind] ?? 0) : 0;
+  const spread = Math.max(
+    robustSpread(baseline, center),
+    ratioFloor,
+    Math.abs(center) * 0.05,
+    center === 0 ? largest * 0.01 : 0,
+    1e-9,
+  );
   let extreme = test[0];
   for (const p of test) if (Math.abs(p[1] - center) > Math.abs(extreme[1] - center)) extreme = p;
   const deviation = Math.max(-MAX_DEVIATION, Math.min(MAX_DEVIATION, (extreme[1] - center) / spread));
   const prior = DIRECTION_PRIOR[kind] ?? DIRECTION_PRIOR.other;
   const score = Math.abs(deviation) * (deviation >= 0 ? prior.up : prior.down);
+  const dir = Math.sign(extreme[1] - center);
+  const others = test
+    .filter((p) => p !== extreme)
+    .map(([, v]) => (dir * (v - center)) / spread)
+    .sort((a, b) => b - a);
+  const secondDeviation = others.length > 0 ? Math.max(0, Math.min(MAX_DEVIATION, others[0])) : Math.abs(deviation);
+  const sustained = secondDeviation * (deviation >= 0 ? prior.up : prior.down);
   const onset = test.find(([, v]) => Math.abs(v - center) / spread >= onsetThreshold);
   return {
     deviation,
     score,
+    sustained,
     baseline: center,
     observed: extreme[1],
     onsetAt: onset?.[0],

@@ -11,6 +11,15 @@ const SYMPTOM_KINDS = new Set([
   "success_rate",
 ]);
 
+const LATENCY_KINDS = new Set(["latency_p50", "latency_p90", "latency_p99", "latency_avg"]);
+/** Confidence kept when the only support is latency series from one strategy. */
+const LATENCY_ONLY_FACTOR = 0.8;
+/** A runner-up at this share of the top score counts as "about as anomalous". */
+const DIFFUSE_SHARE = 0.7;
+/** This many such runners-up make the picture diffuse. */
+const DIFFUSE_COUNT = 2;
+const DIFFUSE_FACTOR = 0.85;
+
 export interface ConfidenceAssessment {
   confidence: number;
   abstained: boolean;
@@ -49,6 +58,24 @@ export function assessConfidence(
     // The alerted service being slow or failing is the alert itself, not its cause.
     confidence *= 0.6;
     whyNotHigher.push(`the only evidence is ${top.service}'s own symptom, which the alert already reports`);
+  }
+  const latencyOnly =
+    !restatesSymptom &&
+    top.strategies.length < 2 &&
+    top.evidence.length > 0 &&
+    top.evidence.every((e) => e.type === "metric" && e.kind !== undefined && LATENCY_KINDS.has(e.kind));
+  if (latencyOnly) {
+    // Slowness alone is what a victim, a noisy edge or a cause all look like; nothing says which one this is.
+    confidence *= LATENCY_ONLY_FACTOR;
+    whyNotHigher.push(
+      `only latency series point at ${top.service}; no resource, error, log, trace or change evidence corroborates it`,
+    );
+  }
+  // Controls look diffuse: several services drift about as much as the top one. A single origin stands out.
+  const close = candidates.slice(1).filter((c) => c.score >= top.score * DIFFUSE_SHARE);
+  if (close.length >= DIFFUSE_COUNT) {
+    confidence *= DIFFUSE_FACTOR;
+    whyNotHigher.push(`${close.length} other services are about as anomalous, so the anomaly looks diffuse`);
   }
   const failed = reports.filter((r) => r.errors.length > 0);
   if (failed.length > 0) {

@@ -4,7 +4,7 @@ import { detectChangePoint } from "../../analysis/change-point.ts";
 import { faultClassOfKind, mechanismOfKind } from "../../analysis/fault-class.ts";
 import { type SeriesScore, scoreSeries } from "../../analysis/robust-score.ts";
 import { seriesEntity, seriesOwner } from "../../analysis/series-owner.ts";
-import { familyOf, roleWeight, type SignalFamily } from "../../analysis/signal-role.ts";
+import { familyOf, isClientSide, roleWeight, type SignalFamily } from "../../analysis/signal-role.ts";
 import { metricEvidence } from "../../evidence.ts";
 import { type InvestigationFrame, toolsFrom } from "../../investigate/state.ts";
 import type { Evidence, Hypothesis, StrategyReport } from "../../types.ts";
@@ -22,6 +22,7 @@ const State = Annotation.Root({
   checked: Annotation<string[]>({ reducer: (l, r) => l.concat(r), default: () => [] }),
   errors: Annotation<string[]>({ reducer: (l, r) => l.concat(r), default: () => [] }),
   onset: Annotation<number | undefined>({ reducer: (_l, r) => r, default: () => undefined }),
+  alertedOnset: Annotation<number | undefined>({ reducer: (_l, r) => r, default: () => undefined }),
   report: Annotation<StrategyReport | undefined>({ reducer: (_l, r) => r, default: () => undefined }),
 });
 type S = typeof State.State;
@@ -37,6 +38,14 @@ export function logScore(score: number): number {
 /** Turn a weighted log score into a strength in [0, 1): 2.3 ≈ 0.28, 5 ≈ 0.45, 10 ≈ 0.63. */
 export function strengthOf(weightedLog: number): number {
   return weightedLog / (weightedLog + 6);
+}
+
+/**
+ * A series that stayed out counts more than one sample that strayed: the geometric mean of the peak and the second
+ * most extreme post-split deviation. With one post-split point (coarse sampling) it is the peak.
+ */
+export function effectiveScore(scored: SeriesScore): number {
+  return Math.sqrt(scored.score * scored.sustained);
 }
 
 async function collect(state: S, config: LangGraphRunnableConfig) {
@@ -83,12 +92,37 @@ function locateOnset(state: S) {
   }
   onsets.sort((a, b) => a - b);
   const onset = onsets[0];
+  const alerted = alertedSymptomStep(state);
   const checked = [
     onset === undefined
       ? "change points: no latency or error series changed level clearly"
       : `change points: earliest latency/error change at ${new Date(onset).toISOString()}`,
   ];
-  return { onset, checked };
+  if (alerted !== undefined)
+    checked.push(`change points: the alerted symptom stepped at ${new Date(alerted).toISOString()}`);
+  return { onset, alertedOnset: alerted, checked };
+}
+
+/**
+ * Where the alerted service's own symptom changed level, when that is near the alert (the alert fires on the
+ * symptom, a step or two after it began, or on the step itself when the baseline is short). It places the split on
+ * the data rather than on the alert's clock, which matters most when few baseline points exist.
+ */
+function alertedSymptomStep(state: S): number | undefined {
+  const { frame } = state;
+  const service = frame.alert.service;
+  if (!service) return undefined;
+  let best: { at: number; strength: number } | undefined;
+  for (const s of state.series) {
+    if (!SYMPTOM_KINDS.has(s.kind) || seriesOwner(s) !== service || isClientSide(s)) continue;
+    const cp = detectChangePoint(s.points);
+    if (!cp || cp.strength < 0.6) continue;
+    const worse = (s.kind === "success_rate" ? cp.before - cp.after : cp.after - cp.before) > 0;
+    if (!worse) continue;
+    if (cp.at < frame.alert.startsAt - 3 * frame.stepMs || cp.at > frame.alert.startsAt + frame.stepMs) continue;
+    if (!best || cp.strength > best.strength) best = { at: cp.at, strength: cp.strength };
+  }
+  return best?.at;
 }
 
 interface Scored {
@@ -99,19 +133,29 @@ interface Scored {
   weighted: number;
 }
 
+/** Series that measure the same thing of the same entity: one family, the same labels. */
+function evidenceKey(x: Scored): string {
+  const labels = Object.entries(x.series.labels)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
+  return `${x.family}|${labels}`;
+}
+
 function rank(state: S) {
   const { frame } = state;
   // Score against the baseline before the alert (minus one step: alerts fire after their symptom began), or before
   // the detected onset when that is earlier.
-  const splitAt = Math.min(frame.splitAt, state.onset ?? frame.splitAt);
+  const splitAt = state.alertedOnset ?? Math.min(frame.splitAt, state.onset ?? frame.splitAt);
   const byService = new Map<string, Scored[]>();
   for (const s of state.series) {
     const service = seriesOwner(s);
     if (!service) continue;
     const scored = scoreSeries(s.points, splitAt, s.kind);
     if (!scored) continue;
-    if (scored.score < MIN_LEAD_SCORE) continue;
-    const weighted = logScore(scored.score) * roleWeight(s);
+    const effective = effectiveScore(scored);
+    if (effective < MIN_LEAD_SCORE) continue;
+    const weighted = logScore(effective) * roleWeight(s);
     const list = byService.get(service) ?? [];
     list.push({ series: s, service, family: familyOf(s.kind), scored, weighted });
     byService.set(service, list);
@@ -121,8 +165,15 @@ function rank(state: S) {
   for (const [service, list] of byService) {
     list.sort((a, b) => b.weighted - a.weighted);
     const top = list[0];
-    // Consistent evidence beats one wild series: the next strongest series add with decreasing weights.
-    const combined = list
+    // Consistent evidence beats one wild series: the next strongest independent series add with decreasing weights.
+    // Series of one family with the same labels (CPU in cores and in percent, p90 and p99 of one pod) are one piece
+    // of evidence, not several.
+    const independent = new Map<string, Scored>();
+    for (const x of list) {
+      const key = evidenceKey(x);
+      if (!independent.has(key)) independent.set(key, x);
+    }
+    const combined = [...independent.values()]
       .slice(0, CORROBORATION_WEIGHTS.length)
       .reduce((acc, x, i) => acc + CORROBORATION_WEIGHTS[i] * x.weighted, 0);
     // Prefer a resource anomaly as the mechanism when it is strong: it explains the latency it causes.

@@ -69,7 +69,7 @@ interface Lead {
 function freshScore(points: Array<[number, number | null]>): SeriesScore {
   const values = finite(points.map(([, v]) => v));
   const observed = values.length ? Math.max(...values) : 0;
-  return { deviation: 0, score: 0, baseline: 0, observed, baselinePoints: 0, testPoints: values.length };
+  return { deviation: 0, score: 0, sustained: 0, baseline: 0, observed, baselinePoints: 0, testPoints: values.length };
 }
 
 function peakAfter(points: Array<[number, number | null]>, splitAt: number): number {

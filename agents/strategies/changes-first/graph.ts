@@ -9,6 +9,7 @@ import { roleWeight } from "../../analysis/signal-role.ts";
 import { metricEvidence } from "../../evidence.ts";
 import { type InvestigationFrame, toolsFrom } from "../../investigate/state.ts";
 import type { Evidence, Hypothesis, StrategyReport } from "../../types.ts";
+import { latest, strategyChannels } from "../strategy-channels.ts";
 import { classifyChange } from "./classify.ts";
 
 export const CHANGES_FIRST = "changes-first";
@@ -23,13 +24,10 @@ const ERROR_WORDS = ["error", "exception", "fatal", "panic", "fail", "refused", 
 const LOG_LIMIT = 5000;
 
 const State = Annotation.Root({
-  frame: Annotation<InvestigationFrame>,
-  changes: Annotation<ChangeEvent[]>({ reducer: (_l, r) => r, default: () => [] }),
-  series: Annotation<MetricSeries[]>({ reducer: (_l, r) => r, default: () => [] }),
-  logs: Annotation<LogRecord[]>({ reducer: (_l, r) => r, default: () => [] }),
-  checked: Annotation<string[]>({ reducer: (l, r) => l.concat(r), default: () => [] }),
-  errors: Annotation<string[]>({ reducer: (l, r) => l.concat(r), default: () => [] }),
-  report: Annotation<StrategyReport | undefined>({ reducer: (_l, r) => r, default: () => undefined }),
+  ...strategyChannels,
+  changes: latest<ChangeEvent[]>(() => []),
+  series: latest<MetricSeries[]>(() => []),
+  logs: latest<LogRecord[]>(() => []),
 });
 type S = typeof State.State;
 

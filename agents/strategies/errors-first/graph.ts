@@ -4,6 +4,7 @@ import { serviceOfName, servicesNamedIn } from "../../analysis/evidence-refs.ts"
 import { logLevelOf, splitTemplates, type TemplateShift } from "../../analysis/log-templates.ts";
 import { type InvestigationFrame, toolsFrom } from "../../investigate/state.ts";
 import type { Evidence, FaultClass, Hypothesis, StrategyReport } from "../../types.ts";
+import { latest, strategyChannels } from "../strategy-channels.ts";
 
 export const ERRORS_FIRST = "errors-first";
 
@@ -26,14 +27,11 @@ const SLOW = /timed? ?out|timeout|deadline exceeded/i;
 const IPV4_PORT = /\b(\d{1,3}(?:\.\d{1,3}){3})(?::\d{1,5})?\b/g;
 
 const State = Annotation.Root({
-  frame: Annotation<InvestigationFrame>,
-  lines: Annotation<LogRecord[]>({ reducer: (_l, r) => r, default: () => [] }),
-  known: Annotation<string[]>({ reducer: (_l, r) => r, default: () => [] }),
+  ...strategyChannels,
+  lines: latest<LogRecord[]>(() => []),
+  known: latest<string[]>(() => []),
   /** Cluster IPs of Kubernetes Services, so `dial tcp 10.0.3.7:5432` can name its target. */
-  addresses: Annotation<Record<string, string>>({ reducer: (_l, r) => r, default: () => ({}) }),
-  checked: Annotation<string[]>({ reducer: (l, r) => l.concat(r), default: () => [] }),
-  errors: Annotation<string[]>({ reducer: (l, r) => l.concat(r), default: () => [] }),
-  report: Annotation<StrategyReport | undefined>({ reducer: (_l, r) => r, default: () => undefined }),
+  addresses: latest<Record<string, string>>(() => ({})),
 });
 type S = typeof State.State;
 

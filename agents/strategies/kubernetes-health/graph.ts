@@ -3,6 +3,7 @@ import type { ChangeEvent, ClusterKind, K8sObject, MetricSeries } from "../../..
 import { type K8sSnapshot, runK8sAnalyzers } from "../../analysis/k8s-analyzers.ts";
 import { type InvestigationFrame, toolsFrom } from "../../investigate/state.ts";
 import type { Evidence, Hypothesis, StrategyReport } from "../../types.ts";
+import { latest, strategyChannels } from "../strategy-channels.ts";
 import { findingLeads, type Lead, type LeadContext, nodeLeads, noisyNeighbourLeads } from "./findings.ts";
 
 export const KUBERNETES_HEALTH = "kubernetes-health";
@@ -27,13 +28,10 @@ const LISTS: Array<[keyof K8sSnapshot, ClusterKind]> = [
 ];
 
 const State = Annotation.Root({
-  frame: Annotation<InvestigationFrame>,
-  snapshot: Annotation<K8sSnapshot | undefined>({ reducer: (_l, r) => r, default: () => undefined }),
-  series: Annotation<MetricSeries[]>({ reducer: (_l, r) => r, default: () => [] }),
-  changes: Annotation<ChangeEvent[]>({ reducer: (_l, r) => r, default: () => [] }),
-  checked: Annotation<string[]>({ reducer: (l, r) => l.concat(r), default: () => [] }),
-  errors: Annotation<string[]>({ reducer: (l, r) => l.concat(r), default: () => [] }),
-  report: Annotation<StrategyReport | undefined>({ reducer: (_l, r) => r, default: () => undefined }),
+  ...strategyChannels,
+  snapshot: latest<K8sSnapshot | undefined>(() => undefined),
+  series: latest<MetricSeries[]>(() => []),
+  changes: latest<ChangeEvent[]>(() => []),
 });
 type S = typeof State.State;
 

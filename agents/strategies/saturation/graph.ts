@@ -4,8 +4,9 @@ import { type SeriesScore, scoreSeries } from "../../analysis/robust-score.ts";
 import { finite } from "../../analysis/robust-stats.ts";
 import { seriesEntity, seriesOwner } from "../../analysis/series-owner.ts";
 import { metricEvidence } from "../../evidence.ts";
-import { type InvestigationFrame, toolsFrom } from "../../investigate/state.ts";
+import { toolsFrom } from "../../investigate/state.ts";
 import type { Evidence, FaultClass, Hypothesis, StrategyReport } from "../../types.ts";
+import { latest, strategyChannels } from "../strategy-channels.ts";
 import { limitsFromPods, matchingLimitSeries, memoryUnit } from "./limits.ts";
 
 export const SATURATION = "saturation";
@@ -21,12 +22,9 @@ const THROTTLE_HIGH = 0.25;
 const POOL_NAME = /pool|connection|thread|socket|in_?use|busy|active/i;
 
 const State = Annotation.Root({
-  frame: Annotation<InvestigationFrame>,
-  series: Annotation<MetricSeries[]>({ reducer: (_l, r) => r, default: () => [] }),
-  pods: Annotation<K8sObject[]>({ reducer: (_l, r) => r, default: () => [] }),
-  checked: Annotation<string[]>({ reducer: (l, r) => l.concat(r), default: () => [] }),
-  errors: Annotation<string[]>({ reducer: (l, r) => l.concat(r), default: () => [] }),
-  report: Annotation<StrategyReport | undefined>({ reducer: (_l, r) => r, default: () => undefined }),
+  ...strategyChannels,
+  series: latest<MetricSeries[]>(() => []),
+  pods: latest<K8sObject[]>(() => []),
 });
 type S = typeof State.State;
 

@@ -4,6 +4,7 @@ import { servicesNamedIn } from "../../analysis/evidence-refs.ts";
 import { errorOrigins, exclusiveTimeShifts } from "../../analysis/trace-analysis.ts";
 import { type InvestigationFrame, toolsFrom } from "../../investigate/state.ts";
 import type { Evidence, Hypothesis, StrategyReport } from "../../types.ts";
+import { latest, strategyChannels } from "../strategy-channels.ts";
 
 export const TRACES = "traces";
 
@@ -45,12 +46,9 @@ function namedPeer(span: SpanRecord, known: Set<string>): string | undefined {
 }
 
 const State = Annotation.Root({
-  frame: Annotation<InvestigationFrame>,
-  topologyServices: Annotation<string[]>({ reducer: (_l, r) => r, default: () => [] }),
-  spans: Annotation<SpanRecord[]>({ reducer: (_l, r) => r, default: () => [] }),
-  checked: Annotation<string[]>({ reducer: (l, r) => l.concat(r), default: () => [] }),
-  errors: Annotation<string[]>({ reducer: (l, r) => l.concat(r), default: () => [] }),
-  report: Annotation<StrategyReport | undefined>({ reducer: (_l, r) => r, default: () => undefined }),
+  ...strategyChannels,
+  topologyServices: latest<string[]>(() => []),
+  spans: latest<SpanRecord[]>(() => []),
 });
 type S = typeof State.State;
 

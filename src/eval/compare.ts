@@ -112,7 +112,7 @@ export function loadRun(outDir: string): LoadedRun {
   if (!existsSync(outDir)) throw new Error(`${outDir} does not exist (expected a \`vigil eval --out\` directory)`);
   const results = new Map<string, InvestigationResult>();
   for (const file of readdirSync(outDir).sort()) {
-    if (!file.endsWith(".json") || file === "versions.json" || file === "report.json") continue;
+    if (!file.endsWith(".json") || ["versions.json", "report.json", "run.json"].includes(file)) continue;
     const parsed = resultFileSchema.safeParse(readJson(join(outDir, file)));
     if (!parsed.success) continue;
     const caseId = parsed.data.caseId ?? file.replace(/\.json$/, "");

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { InvestigationResult } from "../../agents/types.ts";
 import { type FixtureCase, loadFixtureCase } from "../../tools/fixture/loader.ts";
 import { type Answer, answerSchema } from "../../tools/fixture/schema.ts";
@@ -140,6 +140,11 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
   if (options.outDir) {
     mkdirSync(options.outDir, { recursive: true });
     writeFileSync(join(options.outDir, "versions.json"), `${JSON.stringify(versions, null, 2)}\n`);
+    // Where the run came from, so a later comparison (CLI or web UI) finds the same answers.
+    writeFileSync(
+      join(options.outDir, "run.json"),
+      `${JSON.stringify({ setDir: resolve(options.setDir), answersDir: resolve(answersDir), startedAt: new Date().toISOString() }, null, 2)}\n`,
+    );
     if (options.judge) mkdirSync(join(options.outDir, "judgments"), { recursive: true });
   }
   const judgments: Judgment[] = [];

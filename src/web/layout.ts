@@ -52,7 +52,7 @@ export function sendHtml(
 export interface LayoutOptions {
   title: string;
   nonce: string;
-  active?: "investigations" | "strategies";
+  active?: "investigations" | "strategies" | "insights";
   /** Extra markup for <head> (e.g. a meta refresh). */
   head?: SafeHtml;
   user?: string;
@@ -74,7 +74,7 @@ ${options.head}
 <body>
 <header class="top">
   <a class="brand" href="/ui/investigations">Vigil</a>
-  <nav>${nav("investigations", "/ui/investigations", "Investigations")}${nav("strategies", "/ui/strategies", "Strategies")}</nav>
+  <nav>${nav("investigations", "/ui/investigations", "Investigations")}${nav("strategies", "/ui/strategies", "Strategies")}${nav("insights", "/ui/insights", "Insights")}</nav>
   ${options.user && options.user !== "anonymous" ? html`<span class="user">${options.user}</span>` : ""}
 </header>
 <main>

@@ -1,8 +1,13 @@
 import assert from "node:assert/strict";
+import { cpSync, mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Alert } from "../../agents/types.ts";
 import { type Config, loadConfig } from "../config.ts";
+import { runEval } from "../eval/run-eval.ts";
 import { createLogger } from "../logger.ts";
+import { recordQuality } from "../quality/record-quality.ts";
 import type { InvestigationQueue } from "../queue/queue.ts";
 import { HttpServer } from "../server/http-server.ts";
 import { testResult } from "../slack/test-fixtures.ts";
@@ -31,12 +36,14 @@ describe("src/web/routes: the UI and API on the daemon's server", () => {
   let server: HttpServer;
   let url: string;
   const auth = { authorization: `Bearer ${TOKEN}` };
+  let evalDir: string;
 
   before(async () => {
     db = await openDb({ dataDir: "memory://" });
     await migrate(db);
     store = new InvestigationStore(db);
-    const config: Config = loadConfig({ VIGIL_UI_TOKEN: TOKEN });
+    evalDir = mkdtempSync(join(tmpdir(), "vigil-eval-runs-"));
+    const config: Config = loadConfig({ VIGIL_UI_TOKEN: TOKEN, VIGIL_EVAL_DIR: evalDir });
     server = new HttpServer(createLogger("silent"));
     registerWebUi({
       server,
@@ -60,6 +67,8 @@ describe("src/web/routes: the UI and API on the daemon's server", () => {
       "/ui/investigations",
       "/ui/investigations/x",
       "/ui/strategies",
+      "/ui/insights",
+      "/ui/compare",
       "/api/investigations",
       "/api/investigations/x",
       "/api/investigations/x/events",
@@ -168,5 +177,48 @@ describe("src/web/routes: the UI and API on the daemon's server", () => {
     assert.ok(body.includes(`<script nonce="${nonce}">`));
     assert.match(body, /new EventSource/);
     assert.match(body, /<noscript><meta http-equiv="refresh"/);
+  });
+
+  it("shows the quality checklist of a finished investigation", async () => {
+    const { record } = await store.createOrFind({ alert: alert(200, "cart"), source: "alertmanager" });
+    const result = testResult();
+    await store.complete(record.id, result);
+    await recordQuality(db, { investigationId: record.id, result });
+
+    const body = await (await fetch(`${url}/ui/investigations/${record.id}`, { headers: auth })).text();
+
+    assert.match(body, /Quality checklist/);
+    assert.match(body, /names-component-or-abstains|evidence/);
+    assert.match(body, /badge (ok|error)/);
+  });
+
+  it("shows insights, honestly empty below the minimum cluster size", async () => {
+    const res = await fetch(`${url}/ui/insights`, { headers: auth });
+    const body = await res.text();
+
+    assert.equal(res.status, 200);
+    assert.match(body, /Insights/);
+    assert.match(body, /No clusters yet|Cluster/);
+  });
+
+  it("compares two eval runs from VIGIL_EVAL_DIR case by case, and refuses paths outside it", async () => {
+    const set = join(evalDir, "set");
+    mkdirSync(join(set, "cases"), { recursive: true });
+    mkdirSync(join(set, "answers"), { recursive: true });
+    for (const id of ["c-547345ca", "c-cdf56f97"]) {
+      cpSync(join("examples/incidents/cases", id), join(set, "cases", id), { recursive: true });
+      cpSync(join("examples/incidents/answers", `${id}.json`), join(set, "answers", `${id}.json`));
+    }
+    await runEval({ setDir: set, outDir: join(evalDir, "all") });
+    await runEval({ setDir: set, outDir: join(evalDir, "metrics-only"), strategies: ["golden-signals"] });
+
+    const res = await fetch(`${url}/ui/compare?before=all&after=metrics-only`, { headers: auth });
+    const body = await res.text();
+    const escape = await fetch(`${url}/ui/compare?before=..&after=all`, { headers: auth });
+
+    assert.equal(res.status, 200, body.slice(0, 500));
+    assert.match(body, /Right → wrong/);
+    assert.match(body, /AC@1/);
+    assert.equal(escape.status, 404);
   });
 });

@@ -5,9 +5,16 @@
  * @example
  * registerWebUi({ server, db, store, queue, config, logger });
  */
+
+import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { join } from "node:path";
 import type { Config } from "../config.ts";
+import { compareRuns } from "../eval/compare.ts";
 import type { Logger } from "../logger.ts";
+import { insights } from "../quality/clusters.ts";
+import { FacetStore } from "../quality/facets.ts";
+import { JudgeStore } from "../quality/judge-store.ts";
 import type { InvestigationQueue } from "../queue/queue.ts";
 import { type AuthAccepted, createAuthGuard, TOKEN_QUERY_PARAM } from "../server/auth.ts";
 import type { HttpServer } from "../server/http-server.ts";
@@ -18,6 +25,7 @@ import { html, internalHref } from "./html.ts";
 import { renderInvestigationPage } from "./investigation-page.ts";
 import { renderInvestigationsPage } from "./investigations-page.ts";
 import { layout, newNonce, sendHtml } from "./layout.ts";
+import { renderComparisonPage, renderInsightsPage, renderJudgments } from "./quality-pages.ts";
 import {
   filterValues,
   type InvestigationStatusView,
@@ -68,6 +76,7 @@ export function registerWebUi(deps: WebUiDeps): void {
   const { server, db, store, config, logger } = deps;
   const guard = createAuthGuard(config);
   const strategyStats = deps.strategyStats ?? resultsStrategyStats(db);
+  const judges = new JudgeStore(db);
 
   function guarded(kind: "page" | "api", handler: GuardedHandler): RouteHandler {
     return async (req, res, params) => {
@@ -190,10 +199,74 @@ export function registerWebUi(deps: WebUiDeps): void {
         200,
         layout(
           { title: record.alertname, nonce, active: "investigations", user: auth.user },
-          renderInvestigationPage(record, nonce),
+          html`${renderInvestigationPage(record, nonce)}${
+            record.status === "done"
+              ? renderJudgments(
+                  await judges.get(record.id).catch(() => undefined),
+                  await judges.agreements().catch(() => []),
+                )
+              : ""
+          }`,
         ),
         nonce,
       );
+    }),
+  );
+
+  server.route(
+    "GET",
+    "/ui/insights",
+    guarded("page", async (_req, res, _params, auth) => {
+      const nonce = newNonce();
+      const since = new Date(Date.now() - 30 * 86_400_000);
+      const report = await insights(await new FacetStore(db).list({ since }), {
+        viewerTenant: config.VIGIL_TENANT,
+      });
+      sendHtml(
+        res,
+        200,
+        layout({ title: "Insights", nonce, active: "insights", user: auth.user }, renderInsightsPage(report)),
+        nonce,
+      );
+    }),
+  );
+
+  server.route(
+    "GET",
+    "/ui/compare",
+    guarded("page", async (req, res, _params, auth) => {
+      const nonce = newNonce();
+      const url = requestUrl(req);
+      const before = url.searchParams.get("before") ?? "";
+      const after = url.searchParams.get("after") ?? "";
+      const root = config.VIGIL_EVAL_DIR;
+      const runName = /^[A-Za-z0-9._-]{1,100}$/;
+      if (!root || !runName.test(before) || !runName.test(after) || before.startsWith(".") || after.startsWith(".")) {
+        notFoundPage(
+          res,
+          root
+            ? "Name two runs: /ui/compare?before=RUN&after=RUN (directories of VIGIL_EVAL_DIR written by vigil eval --out)."
+            : "Set VIGIL_EVAL_DIR to the directory where `vigil eval --out DIR/RUN` writes its runs.",
+          auth.user,
+        );
+        return;
+      }
+      try {
+        const afterDir = join(root, after);
+        const run = JSON.parse(readFileSync(join(afterDir, "run.json"), "utf8")) as { answersDir: string };
+        const comparison = compareRuns(join(root, before), afterDir, run.answersDir);
+        sendHtml(
+          res,
+          200,
+          layout(
+            { title: "Compare eval runs", nonce, user: auth.user },
+            renderComparisonPage(comparison, { before, after }),
+          ),
+          nonce,
+        );
+      } catch (error) {
+        notFoundPage(res, `Cannot compare ${before} and ${after}: ${(error as Error).message}`, auth.user);
+      }
     }),
   );
 

@@ -3,6 +3,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
+import { appMentionEvent, sendSlackEvent } from "../fakes/slack-events.ts";
+import { startFakeSlack } from "../fakes/slack-web-api.ts";
 import { type DaemonProcess, eventually, startDaemon } from "../harness/daemon.ts";
 import { createTestDatabase } from "../helpers/postgres.ts";
 
@@ -135,5 +137,72 @@ describe("test/e2e/scale-out: several replicas on one Postgres", { skip }, () =>
       "SELECT count(*)::text AS n FROM vigil.investigations WHERE status <> 'done'",
     );
     assert.equal(rows[0].n, "0");
+  });
+
+  it("handles a Slack event delivered to both replicas once", async () => {
+    // Replicas without Slack would take these jobs from the shared queue too: these two replace them.
+    for (const d of daemons.splice(0)) await d.stop();
+    const slack = await startFakeSlack();
+    const secret = "scale-out-secret";
+    const slackEnv = {
+      ...env(),
+      SLACK_BOT_TOKEN: "xoxb-scale",
+      SLACK_SIGNING_SECRET: secret,
+      SLACK_API_URL: slack.url,
+    };
+    const a = await startDaemon(slackEnv);
+    daemons.push(a);
+    const b = await startDaemon(slackEnv);
+    daemons.push(b);
+    try {
+      const channel = "C0SCALE";
+      const parent = slack.seedMessage(channel, {
+        user: "U0AMBOT",
+        text: "[FIRING:1] ScaleOutSlack (svc-slack warning)",
+        attachments: [
+          { title: "[FIRING:1] ScaleOutSlack", text: "*Labels:*\n• alertname: ScaleOutSlack\n• service: svc-slack" },
+        ],
+      });
+      const mention = appMentionEvent({ channel, ts: "1700000500.000100", threadTs: parent.ts, user: "U0ONCALL" });
+      slack.seedMessage(channel, {
+        ts: "1700000500.000100",
+        user: "U0ONCALL",
+        text: "<@U0VIGIL> investigate",
+        thread_ts: parent.ts,
+      });
+
+      const [first, second] = await Promise.all([
+        sendSlackEvent(`${a.url}/slack/events`, secret, mention),
+        sendSlackEvent(`${b.url}/slack/events`, secret, mention),
+      ]);
+      assert.equal(first.status, 200);
+      assert.equal(second.status, 200);
+
+      await slack.waitFor(
+        (c) => c.method === "chat.update" || (c.method === "chat.postMessage" && c.args.thread_ts === parent.ts),
+        60_000,
+      );
+      await eventually(
+        async () =>
+          ((await statuses()).done ?? 0) >= 1 &&
+          (
+            await client.query("SELECT 1 FROM vigil.investigations WHERE slack_thread_ts = $1 AND status = 'done'", [
+              parent.ts,
+            ])
+          ).rows.length === 1
+            ? true
+            : undefined,
+        60_000,
+        500,
+      );
+      const { rows } = await client.query("SELECT id FROM vigil.investigations WHERE slack_thread_ts = $1", [
+        parent.ts,
+      ]);
+      assert.equal(rows.length, 1, "one investigation for the event, whichever replica got it");
+      const threadPosts = slack.callsTo("chat.postMessage").filter((c) => c.args.thread_ts === parent.ts);
+      assert.equal(threadPosts.length, 1, "one summary message in the thread");
+    } finally {
+      await slack.close();
+    }
   });
 });

@@ -1,4 +1,5 @@
 import type { Topology } from "../../tools/interfaces.ts";
+import { TRAFFIC_ORIGIN_MECHANISM } from "../analysis/traffic-shift.ts";
 import type { Candidate, Evidence, Hypothesis, StrategyReport } from "../types.ts";
 
 /** How much a caller's score is kept when one of its callees is at least as anomalous: it is likely a victim. */
@@ -6,6 +7,11 @@ const VICTIM_FACTOR = 0.6;
 /** A callee "explains" a caller when its score reaches this share of the caller's. */
 const EXPLAINS_SHARE = 0.5;
 const MAX_EVIDENCE_PER_CANDIDATE = 5;
+/**
+ * For a caller that stopped calling some callees, one of those callees explains it at a lower share: it lost traffic
+ * and still looks anomalous, while fewer requests should have made it look healthier.
+ */
+const UNCALLED_EXPLAINS_SHARE = 0.4;
 
 /** Services reachable from `service` over `calls` edges (its direct and indirect callees). */
 export function downstreamOf(topology: Topology, service: string): Set<string> {
@@ -45,7 +51,14 @@ export function synthesize(reports: StrategyReport[], topology?: Topology): Cand
     }
   }
   const candidates: Candidate[] = [];
+  const uncalledBy = new Map<string, Set<string>>();
   for (const [service, hypotheses] of byService) {
+    for (const h of hypotheses) {
+      if (h.mechanism !== TRAFFIC_ORIGIN_MECHANISM) continue;
+      const set = uncalledBy.get(service) ?? new Set<string>();
+      for (const e of h.evidence) if (e.service && e.service !== service) set.add(e.service);
+      uncalledBy.set(service, set);
+    }
     hypotheses.sort((a, b) => b.score - a.score);
     const bestPerStrategy = new Map<string, number>();
     for (const h of hypotheses)
@@ -70,21 +83,28 @@ export function synthesize(reports: StrategyReport[], topology?: Topology): Cand
       evidence: evidence.slice(0, MAX_EVIDENCE_PER_CANDIDATE),
     });
   }
-  if (topology) demoteVictims(candidates, topology);
+  if (topology) demoteVictims(candidates, topology, uncalledBy);
   return candidates.sort((a, b) => b.score - a.score || a.service.localeCompare(b.service));
 }
 
 /** Symptoms that travel upstream from a cause to its callers; a resource fault of the caller's own does not. */
 const PROPAGATING = new Set(["network_delay", "code_error", "dependency", "socket"]);
 
-function demoteVictims(candidates: Candidate[], topology: Topology): void {
+/**
+ * A caller that stopped calling some of its callees (they lost traffic, it kept its own) is explained only by one of
+ * those callees failing first (the caller gives up after it): an anomaly elsewhere downstream does not say why those
+ * calls stopped.
+ */
+function demoteVictims(candidates: Candidate[], topology: Topology, uncalledBy: Map<string, Set<string>>): void {
   const original = new Map(candidates.map((c) => [c.service, c.score]));
   for (const candidate of candidates) {
     if (!PROPAGATING.has(candidate.faultClass)) continue;
     const own = original.get(candidate.service) ?? 0;
-    const downstream = downstreamOf(topology, candidate.service);
+    const uncalled = uncalledBy.get(candidate.service);
+    const downstream = uncalled ?? downstreamOf(topology, candidate.service);
+    const share = uncalled ? UNCALLED_EXPLAINS_SHARE : EXPLAINS_SHARE;
     const explainedBy = candidates.find(
-      (other) => downstream.has(other.service) && (original.get(other.service) ?? 0) >= own * EXPLAINS_SHARE,
+      (other) => downstream.has(other.service) && (original.get(other.service) ?? 0) >= own * share,
     );
     if (explainedBy) candidate.score = own * VICTIM_FACTOR;
   }

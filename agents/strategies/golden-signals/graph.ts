@@ -1,10 +1,19 @@
 import { Annotation, END, type LangGraphRunnableConfig, START, StateGraph } from "@langchain/langgraph";
-import type { MetricSeries } from "../../../tools/interfaces.ts";
+import type { MetricSeries, Topology } from "../../../tools/interfaces.ts";
 import { detectChangePoint } from "../../analysis/change-point.ts";
 import { faultClassOfKind, mechanismOfKind } from "../../analysis/fault-class.ts";
 import { type SeriesScore, scoreSeries } from "../../analysis/robust-score.ts";
 import { seriesEntity, seriesOwner } from "../../analysis/series-owner.ts";
 import { familyOf, isClientSide, roleWeight, type SignalFamily } from "../../analysis/signal-role.ts";
+import {
+  explainedLosses,
+  isConvincingOrigin,
+  TRAFFIC_ORIGIN_MECHANISM,
+  type TrafficOrigin,
+  trafficLevels,
+  trafficOrigins,
+  vanishedEdges,
+} from "../../analysis/traffic-shift.ts";
 import { metricEvidence } from "../../evidence.ts";
 import { type InvestigationFrame, toolsFrom } from "../../investigate/state.ts";
 import type { Evidence, Hypothesis, StrategyReport } from "../../types.ts";
@@ -15,10 +24,13 @@ export const GOLDEN_SIGNALS = "golden-signals";
 const MIN_LEAD_SCORE = 4;
 /** Weights of a service's strongest, second and third anomalous series in its combined score. */
 const CORROBORATION_WEIGHTS = [1, 0.5, 0.25];
+/** A callee that lost this share of its traffic has too few requests left for its own signals to mean anything. */
+const NO_TRAFFIC_LEFT = 0.9;
 
 const State = Annotation.Root({
   frame: Annotation<InvestigationFrame>,
   series: Annotation<MetricSeries[]>({ reducer: (_l, r) => r, default: () => [] }),
+  topology: Annotation<Topology | undefined>({ reducer: (_l, r) => r, default: () => undefined }),
   checked: Annotation<string[]>({ reducer: (l, r) => l.concat(r), default: () => [] }),
   errors: Annotation<string[]>({ reducer: (l, r) => l.concat(r), default: () => [] }),
   onset: Annotation<number | undefined>({ reducer: (_l, r) => r, default: () => undefined }),
@@ -62,7 +74,13 @@ async function collect(state: S, config: LangGraphRunnableConfig) {
     if (result.ok) series.push(...result.data);
     else errors.push(`metrics ${kinds[i]}: ${result.error.kind}: ${result.error.message}`);
   }
-  return { series, errors, checked: [`${series.length} series of ${kinds.length} metric kinds`] };
+  const topology = tools.topology ? await tools.topology.topology() : undefined;
+  return {
+    series,
+    errors,
+    topology: topology?.ok ? topology.data : undefined,
+    checked: [`${series.length} series of ${kinds.length} metric kinds`],
+  };
 }
 
 const SYMPTOM_KINDS = new Set([
@@ -147,10 +165,23 @@ function rank(state: S) {
   // Score against the baseline before the alert (minus one step: alerts fire after their symptom began), or before
   // the detected onset when that is earlier.
   const splitAt = state.alertedOnset ?? Math.min(frame.splitAt, state.onset ?? frame.splitAt);
+  // Traffic shift: callees that lost traffic while their caller kept its own were left uncalled; the loss is the
+  // caller's doing, so it does not count against them.
+  const levels = trafficLevels(state.series, splitAt);
+  const origins = trafficOrigins(
+    levels,
+    vanishedEdges(state.series, splitAt, frame.window.to, frame.stepMs),
+    state.topology,
+  ).filter(isConvincingOrigin);
+  const leftUncalled = explainedLosses(origins);
   const byService = new Map<string, Scored[]>();
   for (const s of state.series) {
     const service = seriesOwner(s);
     if (!service) continue;
+    const uncalled = leftUncalled.get(service);
+    // Its loss of traffic is its caller's doing; and with (almost) no requests left, its latency and error series
+    // describe a handful of calls, not the service.
+    if (uncalled !== undefined && (s.kind === "request_rate" || uncalled >= NO_TRAFFIC_LEFT)) continue;
     const scored = scoreSeries(s.points, splitAt, s.kind);
     if (!scored) continue;
     const effective = effectiveScore(scored);
@@ -203,8 +234,65 @@ function rank(state: S) {
       evidence,
     });
   }
+  for (const origin of origins) {
+    const h = originHypothesis(origin, levels, state, counter);
+    counter += h.evidence.length;
+    hypotheses.push(h);
+  }
   hypotheses.sort((a, b) => b.score - a.score || a.service.localeCompare(b.service));
   return hypotheses;
+}
+
+/** Strength of "stopped calling its callees": one decisive callee ≈ 0.45, two ≈ 0.6, three or more ≈ 0.75. */
+export function originStrength(weight: number): number {
+  return 0.3 + 0.15 * Math.min(weight, 3);
+}
+
+function originHypothesis(
+  origin: TrafficOrigin,
+  levels: ReturnType<typeof trafficLevels>,
+  state: S,
+  counter: number,
+): Hypothesis {
+  const { frame } = state;
+  const evidence: Evidence[] = [];
+  const callees = [...origin.callees].sort((a, b) => b.share * b.loss - a.share * a.loss);
+  for (const callee of callees) {
+    const level = levels.get(callee.service);
+    const series =
+      level?.series[0] ??
+      state.series.find(
+        (s) =>
+          (s.labels.source_service ?? s.labels.source_workload) === origin.service &&
+          (s.labels.destination_service ?? s.labels.destination_workload) === callee.service,
+      );
+    if (!series) continue;
+    counter += 1;
+    const what = level
+      ? `request rate of ${callee.service} fell ${Math.round(callee.loss * 100)}% (${level.before.toPrecision(3)} → ${level.after.toPrecision(3)})`
+      : `calls ${origin.service} → ${callee.service} stopped`;
+    evidence.push({
+      id: `${GOLDEN_SIGNALS}-${counter}`,
+      type: "metric",
+      ref: series.ref,
+      from: frame.window.from,
+      to: frame.window.to,
+      summary: `${what}${callee.vanished ? `; the call edge from ${origin.service} fell silent` : ""}, while ${origin.service} kept its own traffic`,
+      // The evidence is about the callee: merge reads these to know which callees this service left uncalled.
+      service: callee.service,
+      kind: series.kind,
+      baseline: level?.before,
+      observed: level?.after,
+    });
+  }
+  return {
+    service: origin.service,
+    faultClass: "code_error",
+    mechanism: TRAFFIC_ORIGIN_MECHANISM,
+    score: originStrength(origin.weight),
+    strategy: GOLDEN_SIGNALS,
+    evidence,
+  };
 }
 
 /**

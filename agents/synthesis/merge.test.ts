@@ -1,0 +1,58 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { Topology } from "../../tools/interfaces.ts";
+import { TRAFFIC_ORIGIN_MECHANISM } from "../analysis/traffic-shift.ts";
+import type { Hypothesis, StrategyReport } from "../types.ts";
+import { synthesize } from "./merge.ts";
+
+const topology: Topology = {
+  nodes: ["front", "mid", "x", "y"].map((id) => ({ id, kind: "service" })),
+  edges: [
+    { from: "front", to: "mid", kind: "calls" },
+    { from: "mid", to: "x", kind: "calls" },
+    { from: "mid", to: "y", kind: "calls" },
+  ],
+} as Topology;
+
+function h(service: string, score: number, extra: Partial<Hypothesis> = {}): Hypothesis {
+  return {
+    service,
+    score,
+    faultClass: "network_delay",
+    mechanism: "p90 latency up",
+    strategy: "s",
+    evidence: [],
+    ...extra,
+  };
+}
+
+function report(hypotheses: Hypothesis[]): StrategyReport {
+  return { name: "s", durationMs: 0, toolCalls: 0, checked: [], hypotheses, errors: [] };
+}
+
+const origin = (score: number) =>
+  h("mid", score, {
+    faultClass: "code_error",
+    mechanism: TRAFFIC_ORIGIN_MECHANISM,
+    evidence: [{ id: "e1", type: "metric", ref: "r", from: 0, to: 1, summary: "y lost traffic", service: "y" }],
+  });
+
+describe("agents/synthesis/merge", () => {
+  it("keeps a caller that stopped calling a callee above an unrelated downstream anomaly", () => {
+    const ranked = synthesize([report([origin(0.6), h("x", 0.55)])], topology);
+    assert.equal(ranked[0].service, "mid");
+  });
+
+  it("demotes that caller when the callee it stopped calling is itself anomalous", () => {
+    const ranked = synthesize([report([origin(0.6), h("y", 0.3)])], topology);
+    const mid = ranked.find((c) => c.service === "mid");
+    assert.ok(mid && mid.score < 0.6 * 0.61, `mid kept ${mid?.score}`);
+    const unrelated = synthesize([report([origin(0.6), h("x", 0.3)])], topology);
+    assert.equal(unrelated.find((c) => c.service === "mid")?.score, 0.6);
+  });
+
+  it("still demotes an ordinary victim upstream of an anomalous callee", () => {
+    const ranked = synthesize([report([h("mid", 0.6, { faultClass: "code_error" }), h("x", 0.4)])], topology);
+    assert.equal(ranked[0].service, "x");
+  });
+});

@@ -78,4 +78,14 @@ describe("agents/analysis/robust-score", () => {
     assert.ok(scored);
     assert.ok(scored.score < 1, `score ${scored.score}`);
   });
+
+  it("sees a success rate falling from 100% to 94% as a sixfold failure rate, not noise", () => {
+    const scored = scoreSeries(series([100, 99.9, 100, 100, 99.9, 100, 94]), 6 * 60_000, "success_rate");
+
+    assert.ok(scored);
+    assert.ok(scored.deviation < -3, `deviation ${scored.deviation}`);
+    assert.ok(scored.score > 3, `score ${scored.score}`);
+    assert.equal(scored.observed, 94);
+    assert.equal(scored.baseline, 100);
+  });
 });

@@ -87,6 +87,7 @@ export function scoreSeries(
   kind: MetricKind,
   options: ScoreOptions = {},
 ): SeriesScore | undefined {
+  if (kind === "success_rate") return scoreSuccessRate(points, splitAt, options);
   const onsetThreshold = options.onsetThreshold ?? 3;
   const minBaseline = options.minBaseline ?? 3;
   const baseline = finite(points.filter(([t]) => t < splitAt).map(([, v]) => v));
@@ -129,5 +130,29 @@ export function scoreSeries(
     onsetAt: onset?.[0],
     baselinePoints: baseline.length,
     testPoints: test.length,
+  };
+}
+
+/**
+ * A success rate near 100% hides its failures in the 5%-of-level floor: 100 → 94 is a sixfold failure rate, not
+ * noise. Score the failure rate instead (100 − v, or 1 − v for ratios), whose baseline sits near zero, and report the
+ * deviation in the success rate's own direction (down).
+ */
+function scoreSuccessRate(
+  points: Array<[number, number | null]>,
+  splitAt: number,
+  options: ScoreOptions,
+): SeriesScore | undefined {
+  const values = points.map(([, v]) => v).filter((v): v is number => typeof v === "number" && Number.isFinite(v));
+  if (values.length === 0) return undefined;
+  const scale = Math.max(...values) > 1.5 ? 100 : 1;
+  const failures = points.map(([t, v]): [number, number | null] => [t, v === null ? null : Math.max(0, scale - v)]);
+  const scored = scoreSeries(failures, splitAt, "error_rate", options);
+  if (!scored) return undefined;
+  return {
+    ...scored,
+    deviation: -scored.deviation,
+    baseline: scale - scored.baseline,
+    observed: scale - scored.observed,
   };
 }

@@ -57,7 +57,10 @@ export const ENV_DOCS: Array<{ name: string; default?: string; description: stri
     name: "VIGIL_ANONYMIZER_KEY",
     description: "Per-install secret for keyed pseudonyms in learned patterns and anonymized fixture exports",
   },
-  { name: "VIGIL_EVAL_DIR", description: "Directory of `vigil eval --out DIR/RUN` runs the web UI can compare (/ui/compare)" },
+  {
+    name: "VIGIL_EVAL_DIR",
+    description: "Directory of `vigil eval --out DIR/RUN` runs the web UI can compare (/ui/compare)",
+  },
   { name: "VIGIL_TENANT", default: "default", description: "Tenant of this install's customer context (knowledge/)" },
   { name: "GRAFANA_URL", description: "Grafana base URL for Explore deep links in evidence" },
   {

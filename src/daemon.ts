@@ -1,6 +1,7 @@
 import { LlmClient } from "../agents/llm/client.ts";
 import { llmConfigFromEnv } from "../agents/llm/config.ts";
 import { STRATEGIES } from "../agents/strategies/registry.ts";
+import { redactDeep } from "../tools/redact/redact.ts";
 import type { Config } from "./config.ts";
 import { slackGroupMembers } from "./feedback/allowlist.ts";
 import { feedbackSettingsFromEnv } from "./feedback/env-docs.ts";
@@ -9,7 +10,8 @@ import { verdictOf } from "./feedback/feedback-store.ts";
 import { alertmanagerWebhookHandler } from "./intake/alertmanager-webhook.ts";
 import { changesWebhookHandler } from "./intake/changes-webhook.ts";
 import { Intake } from "./intake/intake.ts";
-import { runInvestigation } from "./investigation-runner.ts";
+import { storableAlert } from "./intake/normalize-alert.ts";
+import { HEARTBEAT_STALE_MS, runInvestigation } from "./investigation-runner.ts";
 import { createLearning } from "./learning.ts";
 import { configuredSources, createLiveToolsFactory } from "./live-tools.ts";
 import type { Logger } from "./logger.ts";
@@ -45,6 +47,8 @@ const RECOVERY_AGE_MS = 60_000;
 /** Start the daemon: store and migrations, queue and workers, HTTP server, Slack. */
 export async function startDaemon(config: Config, logger: Logger): Promise<Daemon> {
   const db = await openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.VIGIL_DATA_DIR });
+  // Only one process can open the embedded store: whatever was running before this one started is dead.
+  const deadBefore = db.kind === "pglite" ? new Date() : undefined;
   const migrations = await migrate(db);
   logger.info({ store: db.kind, applied: migrations.applied }, "Store ready");
   const changeEvents = new ChangeEventStore(db);
@@ -151,7 +155,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
           return;
         }
         await intake.accept({
-          alert: mention.alert,
+          alert: storableAlert(redactDeep(mention.alert)),
           source: "slack",
           dedupeKey: `slack:${mention.channel}:${mention.threadTs}:${mention.alert.fingerprint}`,
           slackChannel: mention.channel,
@@ -254,6 +258,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
       metrics,
       slack: slack ? { notifier: slack.notifier, channel: config.SLACK_CHANNEL } : undefined,
       llm,
+      deadBefore,
       order,
       adjustCandidates: learning ? (alert, candidates) => learning.adjustCandidates(alert, candidates) : undefined,
       afterComplete: (investigationId, result) =>
@@ -268,9 +273,13 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
   );
   if (slack) await slack.start();
 
-  await intake.recover(0).catch((error: unknown) => logger.warn({ err: error }, "Recovery sweep failed"));
+  await intake
+    .recover(0, HEARTBEAT_STALE_MS, deadBefore)
+    .catch((error: unknown) => logger.warn({ err: error }, "Recovery sweep failed"));
   const sweep = setInterval(() => {
-    intake.recover(RECOVERY_AGE_MS).catch((error: unknown) => logger.warn({ err: error }, "Recovery sweep failed"));
+    intake
+      .recover(RECOVERY_AGE_MS, HEARTBEAT_STALE_MS, deadBefore)
+      .catch((error: unknown) => logger.warn({ err: error }, "Recovery sweep failed"));
   }, RECOVERY_INTERVAL_MS);
   sweep.unref();
 

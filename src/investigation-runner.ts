@@ -21,6 +21,11 @@ export interface RunnerDeps {
   logger: Logger;
   metrics: DaemonMetrics;
   slack?: { notifier: SlackNotifier; channel?: string };
+  /**
+   * Running investigations whose last heartbeat is older than this are dead at once: with the embedded store only
+   * this process can run anything, so everything running before it started belongs to a killed predecessor.
+   */
+  deadBefore?: Date;
   /** Attempts after which a failing investigation is marked failed instead of retried. */
   maxAttempts?: number;
   llm?: LlmClient;
@@ -31,6 +36,10 @@ export interface RunnerDeps {
   /** Where finished traces go (OTLP), when configured. */
   exportTrace?: (trace: InvestigationTrace) => Promise<unknown>;
 }
+
+/** How often a running investigation's worker says it is alive, and when silence means it died. */
+export const HEARTBEAT_INTERVAL_MS = 5_000;
+export const HEARTBEAT_STALE_MS = 30_000;
 
 function outcomeOf(result: InvestigationResult): "cause" | "abstained" {
   return result.abstained ? "abstained" : "cause";
@@ -48,7 +57,15 @@ export async function runInvestigation(investigationId: string, deps: RunnerDeps
     return;
   }
   if (record.status === "done" || record.status === "failed") return;
-  await store.markRunning(investigationId);
+  if (!(await store.claim(investigationId, HEARTBEAT_STALE_MS, deps.deadBefore))) {
+    // Another worker holds it and is alive (its heartbeat is fresh): this job is a duplicate, not a retry.
+    logger.info({ investigationId }, "Investigation is running elsewhere");
+    return;
+  }
+  const heartbeat = setInterval(() => {
+    store.heartbeat(investigationId).catch(() => undefined);
+  }, HEARTBEAT_INTERVAL_MS);
+  heartbeat.unref();
   const started = Date.now();
   const notifier = deps.slack?.notifier;
   try {
@@ -139,6 +156,10 @@ export async function runInvestigation(investigationId: string, deps: RunnerDeps
       metrics.investigations.inc({ outcome: "failed", alert_class: alertClassOf(record.alert) });
       return;
     }
+    // Hand it back so the queue's retry can claim it.
+    await store.requeue(investigationId).catch(() => undefined);
     throw error;
+  } finally {
+    clearInterval(heartbeat);
   }
 }

@@ -78,9 +78,11 @@ export function assessConfidence(
     whyNotHigher.push(`${close.length} other services are about as anomalous, so the anomaly looks diffuse`);
   }
   const failed = reports.filter((r) => r.errors.length > 0);
+  // Applied after the cap below, so missing data lowers even a capped confidence.
+  const missingDataFactor = failed.length > 0 ? 1 - 0.3 * (failed.length / Math.max(reports.length, 1)) : 1;
   if (failed.length > 0) {
-    confidence *= 1 - 0.3 * (failed.length / Math.max(reports.length, 1));
-    whyNotHigher.push(`some data could not be read (${failed.map((r) => r.name).join(", ")})`);
+    const sources = [...new Set(failed.flatMap((r) => r.errors.map((e) => sourceOf(e, r.name))))];
+    whyNotHigher.push(`some data could not be read: ${sources.join(", ")}`);
   }
   if (!tools.topology) whyNotHigher.push("no service topology, so callers and callees could not be told apart");
   const missing = [
@@ -91,6 +93,25 @@ export function assessConfidence(
     !tools.changes && "change events",
   ].filter(Boolean);
   if (missing.length > 0) whyNotHigher.push(`no ${missing.join(", ")} available to check`);
-  confidence = Math.min(MAX_CONFIDENCE, Math.max(0, confidence));
+  confidence = Math.min(MAX_CONFIDENCE, Math.max(0, confidence)) * missingDataFactor;
   return { confidence, abstained: confidence < threshold, whyNotHigher };
+}
+
+/** The data source an error message is about ("loki: timeout: …" → "loki"), else the strategy that had it. */
+function sourceOf(error: string, strategy: string): string {
+  const prefix = /^([a-z][a-z0-9_-]{1,30})\b/i.exec(error.trim())?.[1]?.toLowerCase();
+  const known = [
+    "prometheus",
+    "loki",
+    "tempo",
+    "jaeger",
+    "kubernetes",
+    "metrics",
+    "logs",
+    "traces",
+    "llm",
+    "webhook",
+    "fixture",
+  ];
+  return prefix && known.includes(prefix) ? `${prefix} (${strategy})` : strategy;
 }

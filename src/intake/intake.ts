@@ -1,4 +1,5 @@
 import type { Alert } from "../../agents/types.ts";
+import { HEARTBEAT_STALE_MS } from "../investigation-runner.ts";
 import type { Logger } from "../logger.ts";
 import type { InvestigationQueue } from "../queue/queue.ts";
 import { alertClassOf } from "../ranking/alert-class.ts";
@@ -74,8 +75,8 @@ export class Intake {
   }
 
   /** Re-send jobs for investigations that stayed queued (a crash between persist and enqueue, a lost job). */
-  async recover(olderThanMs: number): Promise<number> {
-    const stale = await this.deps.store.stale(olderThanMs);
+  async recover(olderThanMs: number, heartbeatStaleMs = HEARTBEAT_STALE_MS, deadBefore?: Date): Promise<number> {
+    const stale = await this.deps.store.stale(olderThanMs, heartbeatStaleMs, deadBefore);
     let sent = 0;
     for (const record of stale) {
       const jobId = await this.deps.queue.enqueue(record.id).catch(() => null);

@@ -23,6 +23,7 @@ export function serviceOf(labels: Record<string, string>): string | undefined {
 export class AlertValidationError extends Error {}
 
 /** A NUL, or a UTF-16 surrogate without its pair (JSON allows both; Postgres text and jsonb refuse them). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching NUL is the point.
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /** Replace what Postgres cannot store with U+FFFD, so a strange label costs a character instead of the alert. */

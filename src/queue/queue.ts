@@ -50,7 +50,10 @@ export class InvestigationQueue {
     await this.#boss.start();
     await this.#boss.createQueue(INVESTIGATE_QUEUE, {
       name: INVESTIGATE_QUEUE,
-      policy: "stately",
+      // "short": at most one waiting job per investigation (the recovery sweep cannot pile up duplicates), while a
+      // new job may run when a dead worker's job is still marked active. The store's claim() makes the run
+      // exactly-once; pg-boss only has to deliver at least once.
+      policy: "short",
       retryLimit: this.#options.retryLimit ?? 2,
       retryDelay: 5,
       retryBackoff: true,

@@ -218,13 +218,25 @@ export class InvestigationStore {
     return rows.map(fromRow);
   }
 
-  /** Investigations still queued after `olderThanMs` (their job may have been lost before it was sent). */
-  async stale(olderThanMs: number): Promise<InvestigationRecord[]> {
+  /**
+   * Investigations to re-send: still queued after `olderThanMs` (their job may have been lost before it was sent),
+   * or running with a heartbeat older than `heartbeatStaleMs` (their worker died).
+   */
+  async stale(
+    olderThanMs: number,
+    heartbeatStaleMs = Number.POSITIVE_INFINITY,
+    deadBefore?: Date,
+  ): Promise<InvestigationRecord[]> {
     const { rows } = await this.db.query<Row>(
       `SELECT * FROM vigil.investigations
-        WHERE status = 'queued' AND created_at < now() - ($1::double precision * interval '1 millisecond')
+        WHERE (status = 'queued' AND created_at < now() - ($1::double precision * interval '1 millisecond'))
+           OR (status = 'running'
+               AND (($2::double precision < 1e15
+                     AND coalesce(heartbeat_at, started_at, created_at)
+                           < now() - ($2::double precision * interval '1 millisecond'))
+                    OR coalesce(heartbeat_at, started_at, created_at) < $3::timestamptz))
         ORDER BY created_at LIMIT 500`,
-      [olderThanMs],
+      [olderThanMs, Number.isFinite(heartbeatStaleMs) ? heartbeatStaleMs : 1e16, deadBefore?.toISOString() ?? null],
     );
     return rows.map(fromRow);
   }
@@ -243,6 +255,37 @@ export class InvestigationStore {
       "SELECT EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS age FROM vigil.investigations WHERE status = 'queued'",
     );
     return Number(rows[0]?.age ?? 0);
+  }
+
+  /**
+   * Claim an investigation for this worker: it must be queued, or running with a heartbeat older than `staleMs`
+   * (its worker died). Exactly one concurrent claimer wins; the others get false and leave it alone.
+   */
+  async claim(id: string, staleMs: number, deadBefore?: Date): Promise<boolean> {
+    const { rows } = await this.db.query(
+      `UPDATE vigil.investigations
+          SET status = 'running', started_at = coalesce(started_at, now()), heartbeat_at = now(), attempts = attempts + 1
+        WHERE id = $1
+          AND (status = 'queued'
+               OR (status = 'running'
+                   AND (coalesce(heartbeat_at, started_at, created_at)
+                          < now() - ($2::double precision * interval '1 millisecond')
+                        OR coalesce(heartbeat_at, started_at, created_at) < $3::timestamptz)))
+        RETURNING id`,
+      [id, staleMs, deadBefore?.toISOString() ?? null],
+    );
+    return rows.length > 0;
+  }
+
+  /** Put a failed attempt back in the queue's hands (its retry claims it again). */
+  async requeue(id: string): Promise<void> {
+    await this.db.query("UPDATE vigil.investigations SET status = 'queued' WHERE id = $1 AND status = 'running'", [id]);
+  }
+
+  async heartbeat(id: string): Promise<void> {
+    await this.db.query("UPDATE vigil.investigations SET heartbeat_at = now() WHERE id = $1 AND status = 'running'", [
+      id,
+    ]);
   }
 
   async markRunning(id: string): Promise<void> {

@@ -63,7 +63,9 @@ describe("test/hardening/crash-safety: an accepted alert survives SIGKILL", () =
   const random = seeded(9501);
   let service = 0;
 
-  function start(): Promise<DaemonProcess> {
+  async function start(): Promise<DaemonProcess> {
+    // Never leave a daemon behind when a step failed before killing it.
+    if (daemon && daemon.child.exitCode === null) await daemon.stop("SIGKILL");
     return startDaemon({
       VIGIL_DATA_DIR: dataDir,
       PROMETHEUS_URL: prometheus.url,
@@ -123,55 +125,31 @@ describe("test/hardening/crash-safety: an accepted alert survives SIGKILL", () =
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it("ends every 2xx alert with exactly one summary after kills while accepting, queued, investigating and posting", async () => {
-    // 1. Killed while a burst is arriving.
+  /** Restart, wait until every accepted alert is done, and check each has exactly one summary in its thread. */
+  async function assertEveryAcceptedAlertSummarizedOnce(ids: string[], waitMs: number): Promise<void> {
     daemon = await start();
-    const arriving = burst(daemon, 8);
-    await sleep(20 + Math.floor(random() * 60));
-    await crash(daemon);
-    await arriving;
-
-    // 2. Killed while alerts are queued (just accepted, workers busy).
-    daemon = await start();
-    await burst(daemon, 6);
-    await crash(daemon);
-
-    // 3. Killed while investigating (the backend answers slowly).
-    daemon = await start();
-    await burst(daemon, 4);
-    await sleep(1500 + Math.floor(random() * 1000));
-    await crash(daemon);
-
-    // 4. Killed while posting to a slow Slack.
-    slackProxy.setFault({ kind: "delay", ms: 1500 });
-    daemon = await start();
-    await burst(daemon, 3);
-    await eventually(async () => (slackProxy.requests.length > 0 ? true : undefined), 20_000, 50);
-    await sleep(Math.floor(random() * 1500));
-    await crash(daemon);
-    slackProxy.setFault({ kind: "none" });
-
-    // The last start runs everything to completion.
-    daemon = await start();
-    assert.ok(accepted.size > 0, "some alerts were accepted");
+    assert.ok(ids.length > 0, "some alerts were accepted");
     const d = daemon;
     const records = await eventually(
       async () => {
         const all = await Promise.all(
-          [...accepted.keys()].map(async (id) => {
+          ids.map(async (id) => {
             const res = await fetch(`${d.url}/api/investigations/${id}`);
             return [id, (await res.json()) as Stored] as const;
           }),
         );
         return all.every(([, r]) => r.status === "done") ? all : undefined;
       },
-      150_000,
-      1000,
+      waitMs,
+      500,
     ).catch(async (error: Error) => {
-      const res = await fetch(`${d.url}/api/investigations?limit=200`);
-      const list = (await res.json()) as { investigations: Array<{ id: string; status: string }> };
-      const stuck = list.investigations.filter((i) => accepted.has(i.id) && i.status !== "done");
-      throw new Error(`${error.message}; not done: ${JSON.stringify(stuck.map((i) => [i.id, i.status]))}`);
+      const stuck = await Promise.all(
+        ids.map(async (id) => [
+          id,
+          ((await (await fetch(`${d.url}/api/investigations/${id}`)).json()) as Stored).status,
+        ]),
+      );
+      throw new Error(`${error.message}; status: ${JSON.stringify(stuck.filter(([, s]) => s !== "done"))}`);
     });
     await sleep(1000);
     for (const [id, record] of records) {
@@ -189,5 +167,42 @@ describe("test/hardening/crash-safety: an accepted alert survives SIGKILL", () =
       );
       assert.equal(alertPosts.length, 1, `${accepted.get(id)}: the alert was posted to the channel once`);
     }
+    await crash(d);
+    daemon = undefined;
+  }
+
+  it("ends every 2xx alert with exactly one summary after a kill while a burst is being accepted", async () => {
+    const before = new Set(accepted.keys());
+    daemon = await start();
+    const arriving = burst(daemon, 12);
+    // Kill once the first answers are out and the rest of the burst is still in flight.
+    const firstAnswers = accepted.size + 2;
+    await eventually(async () => (accepted.size >= firstAnswers ? true : undefined), 20_000, 5);
+    await sleep(Math.floor(random() * 30));
+    await crash(daemon);
+    await arriving;
+    const ids = [...accepted.keys()].filter((id) => !before.has(id));
+    await assertEveryAcceptedAlertSummarizedOnce(ids, 60_000);
+  });
+
+  it("ends every 2xx alert with exactly one summary after kills while queued, investigating and posting to Slack", async () => {
+    const before = new Set(accepted.keys());
+    daemon = await start();
+    await burst(daemon, 4);
+    await crash(daemon);
+    daemon = await start();
+    await burst(daemon, 4);
+    await sleep(1500 + Math.floor(random() * 1000));
+    await crash(daemon);
+    slackProxy.setFault({ kind: "delay", ms: 1500 });
+    daemon = await start();
+    await burst(daemon, 3);
+    const seen = slackProxy.requests.length;
+    await eventually(async () => (slackProxy.requests.length > seen ? true : undefined), 20_000, 50);
+    await sleep(Math.floor(random() * 1500));
+    await crash(daemon);
+    slackProxy.setFault({ kind: "none" });
+    const ids = [...accepted.keys()].filter((id) => !before.has(id));
+    await assertEveryAcceptedAlertSummarizedOnce(ids, 60_000);
   });
 });

@@ -47,6 +47,8 @@ export async function startFaultProxy(target: string, backend: string, audit = t
           method: req.method,
           path: `${upstream.pathname.replace(/\/$/, "")}${req.url}`,
           headers: { ...req.headers, host: upstream.host },
+          // No keep-alive pool: an idle upstream socket would hold the proxied server open after its close().
+          agent: false,
         },
         (up) => {
           res.writeHead(up.statusCode ?? 502, up.headers);

@@ -69,6 +69,14 @@ export function rawPost(
       },
     );
     req.on("timeout", () => req.destroy(new Error(`no answer from ${url}`)));
+    let answered = false;
+    req.on("response", () => {
+      answered = true;
+    });
+    // A reset before any answer (the server died) must reject, not leave the caller waiting forever.
+    req.on("close", () => {
+      if (!answered) reject(new Error(`connection to ${url} closed without an answer`));
+    });
     // The server may answer 413 and close before the whole body is sent: that is an answer, not a failure.
     req.on("error", (error) => {
       if ((error as NodeJS.ErrnoException).code === "EPIPE" || (error as NodeJS.ErrnoException).code === "ECONNRESET")

@@ -117,7 +117,10 @@ describe("test/hardening/resource-bounds: deadlines and budgets hold", () => {
         const bound = ENVELOPE_TIMEOUT_MS * Math.ceil(sameBackend / 4) + 500;
         assert.ok(call.durationMs <= bound, `${call.backend} ${call.operation}: ${call.durationMs} ms > ${bound}`);
       }
-      assert.ok(result.toolCalls.every((c) => c.error), "no slow call pretended to succeed");
+      assert.ok(
+        result.toolCalls.every((c) => c.error),
+        "no slow call pretended to succeed",
+      );
       assert.equal(result.abstained, true, "no data, no conclusion");
     } finally {
       for (const p of Object.values(proxies)) p.setFault({ kind: "none" });

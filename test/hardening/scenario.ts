@@ -44,7 +44,9 @@ export function buildHardeningScenario(now: number, extraText: string[] = []): H
     const traceId = n.toString(16).padStart(32, "0");
     const bad = t > degradeAt;
     const attributes: Record<string, unknown> = { "http.route": "/checkout" };
-    if (bad) extraText.forEach((text, i) => (attributes[`note.${i}`] = text));
+    if (bad) {
+      for (const [i, text] of extraText.entries()) attributes[`note.${i}`] = text;
+    }
     spans.push(
       {
         traceId,
@@ -73,7 +75,7 @@ export function buildHardeningScenario(now: number, extraText: string[] = []): H
 
   const iso = (t: number) => new Date(t).toISOString();
   const labels: Record<string, string> = { app: "payment" };
-  extraText.forEach((text, i) => (labels[`note-${i}`] = text.slice(0, 63)));
+  for (const [i, text] of extraText.entries()) labels[`note-${i}`] = text.slice(0, 63);
   const objects: K8sObject[] = [
     {
       apiVersion: "apps/v1",

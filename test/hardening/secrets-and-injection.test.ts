@@ -7,7 +7,7 @@ import { type DaemonProcess, eventually, startDaemon } from "../harness/daemon.t
 import { type Backend, type Backends, closeProxies, startBackends, startProxies } from "./backends.ts";
 import type { FaultProxy } from "./fault-proxy.ts";
 import { crashLogs, rawPost, webhookPayload } from "./helpers.ts";
-import { startOtlpReceiver, type OtlpReceiver } from "./otlp-receiver.ts";
+import { type OtlpReceiver, startOtlpReceiver } from "./otlp-receiver.ts";
 import { buildHardeningScenario, type HardeningScenario } from "./scenario.ts";
 
 const CHANNEL = "C0HARDEN";
@@ -183,7 +183,8 @@ describe("test/hardening/secrets-and-injection: nothing leaks, nothing obeys the
       ),
     );
     assert.equal(res.status, 202, res.body);
-    investigationId = (JSON.parse(res.body) as { alerts: Array<{ investigationId: string }> }).alerts[0].investigationId;
+    investigationId = (JSON.parse(res.body) as { alerts: Array<{ investigationId: string }> }).alerts[0]
+      .investigationId;
     await eventually(
       async () => {
         const r = await fetch(`${daemon.url}/api/investigations/${investigationId}`);
@@ -342,7 +343,9 @@ describe("test/hardening/secrets-and-injection: nothing leaks, nothing obeys the
         JSON.stringify(c.args.blocks ?? "").includes("vigil_feedback_correct"),
     );
     assert.ok(summaryEdits.length >= 2, "the final summary with feedback buttons was posted for this alert too");
-    const said = [...(record.result?.summary.ruledOut ?? []), ...(record.result?.summary.whyNotHigher ?? [])].join("\n");
+    const said = [...(record.result?.summary.ruledOut ?? []), ...(record.result?.summary.whyNotHigher ?? [])].join(
+      "\n",
+    );
     assert.match(said, /loki|logs/i, "the summary says the logs could not be read");
     assert.deepEqual(crashLogs(daemon), []);
   });

@@ -214,11 +214,11 @@ describe("src/web/routes: the UI and API on the daemon's server", () => {
 
     const res = await fetch(`${url}/ui/compare?before=all&after=metrics-only`, { headers: auth });
     const body = await res.text();
-    const escape = await fetch(`${url}/ui/compare?before=..&after=all`, { headers: auth });
+    const outside = await fetch(`${url}/ui/compare?before=..&after=all`, { headers: auth });
 
     assert.equal(res.status, 200, body.slice(0, 500));
     assert.match(body, /Right → wrong/);
     assert.match(body, /AC@1/);
-    assert.equal(escape.status, 404);
+    assert.equal(outside.status, 404);
   });
 });

@@ -1,4 +1,3 @@
-import { setMaxListeners } from "node:events";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
@@ -231,9 +230,6 @@ async function commandMigrate(args: string[]): Promise<number> {
 
 /** The CLI entry point; returns the exit code. Errors the user can fix are printed without a stack trace. */
 export async function main(argv: string[]): Promise<number> {
-  // LangGraph attaches one abort listener per running task to a run's signal; parallel strategies exceed Node's
-  // default of 10 listeners, which is not a leak.
-  setMaxListeners(100);
   const [command, ...rest] = argv;
   try {
     switch (command) {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { InvestigationTools, TimeRange, ToolCallRecord } from "../../tools/interfaces.ts";
 import type { LlmCallRecord, LlmClient } from "../llm/client.ts";
 import { rewriteSummary } from "../llm/rewrite-summary.ts";
@@ -28,6 +29,10 @@ export interface InvestigateOptions {
   /** An OpenAI-compatible model; without one Vigil investigates and reports deterministically. */
   llm?: LlmClient;
 }
+
+// LangGraph attaches one abort listener per running task to a run's signal; parallel strategies exceed Node's
+// default of 10 listeners per signal, which is not a leak.
+setMaxListeners(100);
 
 export const DEFAULT_ABSTAIN_THRESHOLD = 0.35;
 const DEFAULT_BASELINE_MS = 60 * 60_000;

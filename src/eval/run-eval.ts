@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join, resolve } from "node:path";
 import type { InvestigationResult } from "../../agents/types.ts";
 import { type FixtureCase, loadFixtureCase } from "../../tools/fixture/loader.ts";
+import { fixtureChangeRef, fixtureLogRef } from "../../tools/fixture/more-sources.ts";
 import { type Answer, answerSchema } from "../../tools/fixture/schema.ts";
 import { fixtureSeriesRef } from "../../tools/fixture/sources.ts";
 import { investigateFixture } from "../investigate-fixture.ts";
@@ -78,12 +79,30 @@ function rankOf(ranking: string[], answer: Answer): number | undefined {
   return index < 0 ? undefined : index + 1;
 }
 
+/** The evidence references a fixture can reopen, by evidence type. */
+function fixtureRefs(fixture: FixtureCase): Record<string, Set<string>> {
+  const objectRefs = [...fixture.k8sObjects, ...fixture.k8sEvents].flatMap((o) => {
+    const obj = o as { kind?: string; metadata?: { name?: string; namespace?: string } };
+    return obj.metadata?.name
+      ? [`k8s:${obj.kind ?? "Object"}/${obj.metadata.namespace ?? ""}/${obj.metadata.name}`]
+      : [];
+  });
+  return {
+    metric: new Set(fixture.series.map((s) => fixtureSeriesRef(s))),
+    log: new Set(fixture.logs.map((l) => fixtureLogRef(l.labels.service, l.t))),
+    trace: new Set(fixture.spans.map((s) => `trace:${s.traceId}`)),
+    k8s: new Set(objectRefs),
+    change: new Set(fixture.changes.map((c) => fixtureChangeRef(c))),
+  };
+}
+
 /** Every evidence reference must reopen something inside the fixture. */
 function grounded(result: InvestigationResult, fixture: FixtureCase): boolean {
-  const refs = new Set(fixture.series.map((s) => fixtureSeriesRef(s)));
+  const refs = fixtureRefs(fixture);
   for (const c of result.candidates) {
     for (const e of c.evidence) {
-      if (e.type === "metric" && !refs.has(e.ref)) return false;
+      const known = refs[e.type];
+      if (!known || !known.has(e.ref)) return false;
     }
   }
   return true;

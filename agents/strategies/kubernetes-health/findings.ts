@@ -15,6 +15,8 @@ export interface Lead {
   /** Strength in [0, 1] after the recency factor. */
   weight: number;
   ref: string;
+  /** What `ref` reopens: a Kubernetes object (default) or, for a noisy neighbour, the metric series that shows it. */
+  refType?: "k8s" | "metric";
   summary: string;
   since?: number;
 }
@@ -375,6 +377,7 @@ export function noisyNeighbourLeads(series: MetricSeries[], ctx: LeadContext): {
       mechanism: `noisy neighbour: CPU jump of ${pod} on node ${node}`,
       weight: 0.75,
       ref: heavy.series.ref,
+      refType: "metric",
       summary: `node ${node} CPU ${from.toPrecision(3)} → ${to.toPrecision(3)}; pod ${pod} added ${heavy.added.toPrecision(3)} ${appeared ? "(pod started in the window)" : "(sudden jump)"}`,
       since: ownScore?.onsetAt ?? heavy.series.points[0]?.[0],
     });

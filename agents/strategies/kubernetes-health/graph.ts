@@ -108,7 +108,7 @@ export function combineLeads(leads: Lead[], frame: InvestigationFrame): Hypothes
       counter += 1;
       return {
         id: `${KUBERNETES_HEALTH}-${counter}`,
-        type: "k8s",
+        type: l.refType ?? "k8s",
         ref: l.ref,
         from: l.since ?? frame.window.from,
         to: frame.window.to,

@@ -86,7 +86,10 @@ async function storm(name: string, daemons: DaemonProcess[], count: (sql: string
       .join(", ")}`,
   );
   console.log(
-    `  investigations: ${investigations} (expected ${GROUPS}: one per group); distinct alerts attached: ${attached} (expected ${Math.round(TOTAL * (1 - DUPLICATE_SHARE))})`,
+    `  investigations: ${outcomes.accepted ?? 0} started (stored: ${investigations}; expected ${GROUPS}, one per group)` +
+      (Number.isNaN(attached)
+        ? ""
+        : `; distinct alerts attached: ${attached} (expected ${Math.round(TOTAL * (1 - DUPLICATE_SHARE))})`),
   );
   console.log(`  time to drain: ${(drained / 1000).toFixed(1)} s`);
   console.log(

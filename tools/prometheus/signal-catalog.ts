@@ -87,6 +87,11 @@ const OTEL_SERVICE = ["service_name", "job"];
 const CLASSIC_SERVICE = ["service", "job"];
 const CONTAINER_SERVICE = ["container"];
 const POD_SERVICE = ["pod"];
+// Istio/Envoy: the callee as the destination reports it (reporter="destination" avoids counting each call twice).
+const ISTIO_SERVICE = ["destination_service_name", "destination_workload"];
+const ISTIO_REQUESTS = 'istio_requests_total{reporter="destination"}';
+const ISTIO_ERRORS = 'istio_requests_total{reporter="destination", response_code=~"5.."}';
+const ISTIO_DURATION = 'istio_request_duration_milliseconds_bucket{reporter="destination"}';
 
 export function rateBy(selector: string, sources: string[], extraBy: string[] = []): string {
   return `sum by (${["service", ...extraBy].join(", ")}) (${withServiceLabel(`rate(${selector}[$range])`, sources)})`;
@@ -138,6 +143,12 @@ export const defaultSignalCatalog: SignalCatalog = [
     query: errorRatio('http_requests_total{status=~"5.."}', "http_requests_total", CLASSIC_SERVICE),
   },
   { kind: "request_rate", name: "http_requests_total:rps", query: rateBy("http_requests_total", CLASSIC_SERVICE) },
+
+  // Istio/Envoy request metrics (milliseconds histograms, reported by the destination sidecar).
+  { kind: "latency_p90", name: "istio_request_duration:p90", query: `${quantile(0.9, ISTIO_DURATION, ISTIO_SERVICE)} / 1000` },
+  { kind: "latency_p99", name: "istio_request_duration:p99", query: `${quantile(0.99, ISTIO_DURATION, ISTIO_SERVICE)} / 1000` },
+  { kind: "error_rate", name: "istio_requests_total:error_ratio", query: errorRatio(ISTIO_ERRORS, ISTIO_REQUESTS, ISTIO_SERVICE) },
+  { kind: "request_rate", name: "istio_requests_total:rps", query: rateBy(ISTIO_REQUESTS, ISTIO_SERVICE) },
 
   // cAdvisor (kubelet) container metrics; the container name stands for the service.
   {

@@ -225,6 +225,15 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
     queue,
     config,
     logger,
+    recordFeedback: async (input) => {
+      await feedback.record({
+        investigationId: input.investigationId,
+        verdict: input.verdict,
+        user: `web:${input.user}`,
+        source: "web",
+        target: { strategy: input.strategy || "any", service: input.service },
+      });
+    },
     strategyStats: feedbackStrategyStats(resultsStrategyStats(db), (alertClass) =>
       leaderboard(db, alertClass, {
         labels: feedbackSettings.classLabels,

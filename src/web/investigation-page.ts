@@ -16,7 +16,7 @@ export function renderInvestigationPage(record: InvestigationRecord, nonce: stri
   return html`${header(record)}
 ${running ? liveProgress(record, nonce) : ""}
 ${record.status === "failed" ? html`<div class="panel"><h2>Failed</h2><pre class="block error-text">${record.error ?? "unknown error"}</pre></div>` : ""}
-${record.result ? resultSections(record.result) : running ? "" : html`<div class="empty">No result was stored.</div>`}
+${record.result ? resultSections(record.result, record.id) : running ? "" : html`<div class="empty">No result was stored.</div>`}
 <p class="muted"><a href="/api/investigations/${encodeURIComponent(record.id)}">Result JSON</a></p>`;
 }
 
@@ -71,13 +71,13 @@ function liveProgress(record: InvestigationRecord, nonce: string): SafeHtml {
 </script>`;
 }
 
-function resultSections(result: InvestigationResult): SafeHtml {
+function resultSections(result: InvestigationResult, investigationId: string): SafeHtml {
   const trace = result.trace;
   const names = result.strategies.map((s) => s.name);
   const costs = trace ? strategyCosts(trace, names) : undefined;
   return html`${summarySection(result)}
 <h2>Candidates</h2>
-${result.candidates.length === 0 ? html`<div class="empty">No candidate cause was found.</div>` : result.candidates.map(candidateSection)}
+${result.candidates.length === 0 ? html`<div class="empty">No candidate cause was found.</div>` : result.candidates.map((c, i) => candidateSection(c, i, investigationId))}
 <h2>Strategies</h2>
 ${
   result.strategies.length === 0
@@ -180,7 +180,23 @@ function footer(result: InvestigationResult): SafeHtml {
 </div>`;
 }
 
-function candidateSection(candidate: Candidate, index: number): SafeHtml {
+/**
+ * Per-hypothesis feedback: a plain form (no script), posted with the session cookie. The cookie is SameSite=Lax, so
+ * another site cannot post it on a user's behalf.
+ */
+function hypothesisFeedback(candidate: Candidate, investigationId: string): SafeHtml {
+  const strategy = candidate.strategies[0] ?? "";
+  return html`<form class="feedback" method="post" action="/ui/investigations/${encodeURIComponent(investigationId)}/feedback">
+  <input type="hidden" name="service" value="${candidate.service}">
+  <input type="hidden" name="strategy" value="${strategy}">
+  <span class="muted">Is this the cause?</span>
+  <button name="verdict" value="correct">Correct</button>
+  <button name="verdict" value="partial">Not quite</button>
+  <button name="verdict" value="wrong">Wrong</button>
+</form>`;
+}
+
+function candidateSection(candidate: Candidate, index: number, investigationId: string): SafeHtml {
   return html`<div class="panel candidate">
   <h3>${index + 1}. ${candidate.mechanism} in ${candidate.entity ?? candidate.service} <span class="score">· score ${formatNumber(candidate.score, 2)} · ${candidate.faultClass} · from ${candidate.strategies.join(", ")}</span></h3>
   ${
@@ -193,6 +209,7 @@ function candidateSection(candidate: Candidate, index: number): SafeHtml {
           ),
         )
   }
+  ${hypothesisFeedback(candidate, investigationId)}
 </div>`;
 }
 

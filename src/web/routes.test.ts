@@ -6,6 +6,8 @@ import { after, before, describe, it } from "node:test";
 import type { Alert } from "../../agents/types.ts";
 import { type Config, loadConfig } from "../config.ts";
 import { runEval } from "../eval/run-eval.ts";
+import { parseAllowlist } from "../feedback/allowlist.ts";
+import { createFeedbackService } from "../feedback/feedback-service.ts";
 import { createLogger } from "../logger.ts";
 import { recordQuality } from "../quality/record-quality.ts";
 import type { InvestigationQueue } from "../queue/queue.ts";
@@ -37,11 +39,13 @@ describe("src/web/routes: the UI and API on the daemon's server", () => {
   let url: string;
   const auth = { authorization: `Bearer ${TOKEN}` };
   let evalDir: string;
+  let feedback: ReturnType<typeof createFeedbackService>;
 
   before(async () => {
     db = await openDb({ dataDir: "memory://" });
     await migrate(db);
     store = new InvestigationStore(db);
+    feedback = createFeedbackService({ db, logger: createLogger("silent"), allowlist: parseAllowlist("") });
     evalDir = mkdtempSync(join(tmpdir(), "vigil-eval-runs-"));
     const config: Config = loadConfig({ VIGIL_UI_TOKEN: TOKEN, VIGIL_EVAL_DIR: evalDir });
     server = new HttpServer(createLogger("silent"));
@@ -52,6 +56,15 @@ describe("src/web/routes: the UI and API on the daemon's server", () => {
       queue: {} as InvestigationQueue,
       config,
       logger: createLogger("silent"),
+      recordFeedback: async (input) => {
+        await feedback.record({
+          investigationId: input.investigationId,
+          verdict: input.verdict,
+          user: `web:${input.user}`,
+          source: "web",
+          target: { strategy: input.strategy || "any", service: input.service },
+        });
+      },
     });
     const address = await server.listen(0, "127.0.0.1");
     url = `http://127.0.0.1:${address.port}`;
@@ -220,5 +233,32 @@ describe("src/web/routes: the UI and API on the daemon's server", () => {
     assert.match(body, /Right → wrong/);
     assert.match(body, /AC@1/);
     assert.equal(outside.status, 404);
+  });
+
+  it("records per-hypothesis feedback from the investigation page, and refuses a service that is not a hypothesis", async () => {
+    const { record } = await store.createOrFind({ alert: alert(300, "cart"), source: "alertmanager" });
+    const result = testResult();
+    await store.complete(record.id, result);
+    const service = result.candidates[0]?.service ?? "";
+    const post = (body: string) =>
+      fetch(`${url}/ui/investigations/${record.id}/feedback`, {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/x-www-form-urlencoded" },
+        body,
+        redirect: "manual",
+      });
+
+    const page = await (await fetch(`${url}/ui/investigations/${record.id}`, { headers: auth })).text();
+    const ok = await post(`verdict=wrong&service=${encodeURIComponent(service)}&strategy=golden-signals`);
+    const bad = await post("verdict=correct&service=not-a-hypothesis");
+
+    assert.match(page, /<form class="feedback" method="post"/);
+    assert.equal(ok.status, 303);
+    assert.equal(bad.status, 404);
+    const { rows } = await db.query<{ verdict: string; target_service: string; source: string }>(
+      "SELECT verdict, target_service, source FROM vigil.feedback WHERE investigation_id = $1",
+      [record.id],
+    );
+    assert.deepEqual(rows, [{ verdict: "wrong", target_service: service, source: "web" }]);
   });
 });

@@ -9,6 +9,7 @@
 import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
+import { z } from "zod";
 import type { Config } from "../config.ts";
 import { compareRuns } from "../eval/compare.ts";
 import type { Logger } from "../logger.ts";
@@ -19,6 +20,7 @@ import type { InvestigationQueue } from "../queue/queue.ts";
 import { type AuthAccepted, createAuthGuard, TOKEN_QUERY_PARAM } from "../server/auth.ts";
 import type { HttpServer } from "../server/http-server.ts";
 import { type RouteHandler, sendJson } from "../server/http-server.ts";
+import { readBody } from "../server/read-body.ts";
 import type { Db } from "../store/db.ts";
 import type { InvestigationStore } from "../store/investigations.ts";
 import { html, internalHref } from "./html.ts";
@@ -26,6 +28,13 @@ import { renderInvestigationPage } from "./investigation-page.ts";
 import { renderInvestigationsPage } from "./investigations-page.ts";
 import { layout, newNonce, sendHtml } from "./layout.ts";
 import { renderComparisonPage, renderInsightsPage, renderJudgments } from "./quality-pages.ts";
+
+const webFeedbackSchema = z.object({
+  verdict: z.enum(["correct", "partial", "wrong"]),
+  service: z.string().min(1).max(200),
+  strategy: z.string().max(200).default(""),
+});
+
 import {
   filterValues,
   type InvestigationStatusView,
@@ -45,6 +54,14 @@ export interface WebUiDeps {
   logger: Logger;
   /** Where the leaderboard comes from; default: computed from stored results. */
   strategyStats?: StrategyStatsSource;
+  /** Records per-hypothesis feedback from the investigation page (the person is the authenticated UI user). */
+  recordFeedback?: (input: {
+    investigationId: string;
+    verdict: "correct" | "partial" | "wrong";
+    user: string;
+    strategy: string;
+    service: string;
+  }) => Promise<void>;
 }
 
 /** How often the live progress stream re-reads the investigation's status. */
@@ -210,6 +227,28 @@ export function registerWebUi(deps: WebUiDeps): void {
         ),
         nonce,
       );
+    }),
+  );
+
+  server.route(
+    "POST",
+    "/ui/investigations/:id/feedback",
+    guarded("page", async (req, res, params, auth) => {
+      const id = params.id ?? "";
+      const record = id.length <= MAX_ID_LENGTH ? await store.get(id) : undefined;
+      if (!record || !deps.recordFeedback) {
+        notFoundPage(res, record ? "Feedback is not enabled on this daemon." : `No investigation ${id}.`, auth.user);
+        return;
+      }
+      const form = new URLSearchParams((await readBody(req, 4096)).toString("utf8"));
+      const parsed = webFeedbackSchema.safeParse(Object.fromEntries(form));
+      const known = record.result?.candidates.some((c) => c.service === parsed.data?.service);
+      if (!parsed.success || !known) {
+        notFoundPage(res, "That is not a hypothesis of this investigation.", auth.user);
+        return;
+      }
+      await deps.recordFeedback({ investigationId: id, user: auth.user, ...parsed.data });
+      redirect(res, `/ui/investigations/${encodeURIComponent(id)}`);
     }),
   );
 

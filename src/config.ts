@@ -131,6 +131,11 @@ export const ENV_DOCS: Array<{ name: string; default?: string; description: stri
     default: "300",
     description: "A job held longer by a dead worker is retried elsewhere",
   },
+  {
+    name: "VIGIL_GLOBAL_CONCURRENCY",
+    default: "0",
+    description: "Most investigations running at once across all replicas; 0 = only VIGIL_CONCURRENCY per process",
+  },
   { name: "VIGIL_WEBHOOK_MAX_BYTES", default: "1048576", description: "Largest accepted webhook body" },
   {
     name: "LOG_LEVEL",
@@ -257,6 +262,7 @@ const envSchema = z
     VIGIL_GROUP_WINDOW_SECONDS: intIn(0, 86_400, 300),
     VIGIL_COOLDOWN_SECONDS: intIn(0, 86_400, 0),
     VIGIL_JOB_EXPIRE_SECONDS: intIn(10, 86_400, 300),
+    VIGIL_GLOBAL_CONCURRENCY: intIn(0, 10_000, 0),
     VIGIL_WEBHOOK_MAX_BYTES: intIn(1024, 64 * 1024 * 1024, 1024 * 1024),
     LOG_LEVEL: z.preprocess(
       blankToUndefined,

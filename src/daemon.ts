@@ -268,6 +268,8 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
       slack: slack ? { notifier: slack.notifier, channel: config.SLACK_CHANNEL } : undefined,
       llm,
       deadBefore,
+      globalConcurrency: config.VIGIL_GLOBAL_CONCURRENCY,
+      defer: (investigationId) => queue.enqueueLater(investigationId, 5),
       order,
       adjustCandidates: learning ? (alert, candidates) => learning.adjustCandidates(alert, candidates) : undefined,
       afterComplete: (investigationId, result) =>

@@ -26,6 +26,10 @@ export interface RunnerDeps {
    * this process can run anything, so everything running before it started belongs to a killed predecessor.
    */
   deadBefore?: Date;
+  /** Most investigations running at once across all replicas (0: no limit beyond each process's concurrency). */
+  globalConcurrency?: number;
+  /** Re-send an investigation's job for later (used when the global limit is reached). */
+  defer?: (investigationId: string) => Promise<unknown>;
   /** Attempts after which a failing investigation is marked failed instead of retried. */
   maxAttempts?: number;
   llm?: LlmClient;
@@ -57,7 +61,14 @@ export async function runInvestigation(investigationId: string, deps: RunnerDeps
     return;
   }
   if (record.status === "done" || record.status === "failed") return;
-  if (!(await store.claim(investigationId, HEARTBEAT_STALE_MS, deps.deadBefore))) {
+  const claim = await store.claim(investigationId, HEARTBEAT_STALE_MS, deps.deadBefore, deps.globalConcurrency ?? 0);
+  if (claim === "at-limit") {
+    // Every slot of the global limit is taken (across replicas): come back later, without using up a retry.
+    logger.info({ investigationId }, "Global concurrency limit reached; investigation deferred");
+    await deps.defer?.(investigationId);
+    return;
+  }
+  if (claim === "busy") {
     // Another worker holds it and is alive (its heartbeat is fresh): this job is a duplicate, not a retry.
     logger.info({ investigationId }, "Investigation is running elsewhere");
     return;

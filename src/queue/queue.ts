@@ -67,6 +67,14 @@ export class InvestigationQueue {
     });
   }
 
+  /** Enqueue again to start after `seconds` (the current job is finishing, so the singleton key is free). */
+  async enqueueLater(investigationId: string, seconds: number): Promise<string | null> {
+    return this.#boss.send(INVESTIGATE_QUEUE, { investigationId } satisfies InvestigateJob, {
+      singletonKey: investigationId,
+      startAfter: seconds,
+    });
+  }
+
   async work(concurrency: number, handler: (job: InvestigateJob) => Promise<void>): Promise<void> {
     const pollingIntervalSeconds = this.#options.pollingIntervalSeconds ?? 0.5;
     for (let i = 0; i < concurrency; i++) {

@@ -261,20 +261,40 @@ export class InvestigationStore {
    * Claim an investigation for this worker: it must be queued, or running with a heartbeat older than `staleMs`
    * (its worker died). Exactly one concurrent claimer wins; the others get false and leave it alone.
    */
-  async claim(id: string, staleMs: number, deadBefore?: Date): Promise<boolean> {
-    const { rows } = await this.db.query(
-      `UPDATE vigil.investigations
-          SET status = 'running', started_at = coalesce(started_at, now()), heartbeat_at = now(), attempts = attempts + 1
-        WHERE id = $1
-          AND (status = 'queued'
-               OR (status = 'running'
-                   AND (coalesce(heartbeat_at, started_at, created_at)
-                          < now() - ($2::double precision * interval '1 millisecond')
-                        OR coalesce(heartbeat_at, started_at, created_at) < $3::timestamptz)))
-        RETURNING id`,
-      [id, staleMs, deadBefore?.toISOString() ?? null],
-    );
-    return rows.length > 0;
+  async claim(
+    id: string,
+    staleMs: number,
+    deadBefore?: Date,
+    maxRunning = 0,
+  ): Promise<"claimed" | "busy" | "at-limit"> {
+    return this.db.transaction(async (tx) => {
+      if (maxRunning > 0) {
+        // One claimer at a time counts the running investigations, so replicas cannot both take the last slot.
+        await tx.query("SELECT pg_advisory_xact_lock(7160445002)");
+        const { rows } = await tx.query<{ n: number | string }>(
+          `SELECT count(*) AS n FROM vigil.investigations
+            WHERE status = 'running' AND id <> $1
+              AND coalesce(heartbeat_at, started_at, created_at) >= now() - ($2::double precision * interval '1 millisecond')
+              AND ($3::timestamptz IS NULL OR coalesce(heartbeat_at, started_at, created_at) >= $3::timestamptz)`,
+          [id, staleMs, deadBefore?.toISOString() ?? null],
+        );
+        if (Number(rows[0]?.n ?? 0) >= maxRunning) return "at-limit" as const;
+      }
+      const { rows } = await tx.query(
+        `UPDATE vigil.investigations
+            SET status = 'running', started_at = coalesce(started_at, now()), heartbeat_at = now(),
+                attempts = attempts + 1
+          WHERE id = $1
+            AND (status = 'queued'
+                 OR (status = 'running'
+                     AND (coalesce(heartbeat_at, started_at, created_at)
+                            < now() - ($2::double precision * interval '1 millisecond')
+                          OR coalesce(heartbeat_at, started_at, created_at) < $3::timestamptz)))
+          RETURNING id`,
+        [id, staleMs, deadBefore?.toISOString() ?? null],
+      );
+      return rows.length > 0 ? ("claimed" as const) : ("busy" as const);
+    });
   }
 
   /** Put a failed attempt back in the queue's hands (its retry claims it again). */

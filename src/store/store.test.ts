@@ -78,6 +78,26 @@ function storeContract(name: string, open: () => Promise<Db | { skip: string }>)
       assert.equal((await store.findBySlackThread("C1", "1.000100"))?.id, record.id);
     });
 
+    it("lets one worker claim an investigation, hands a dead worker's to another, and holds a global limit", async (t) => {
+      if (!db) return t.skip(skip);
+      const store = new InvestigationStore(db);
+      const a = (await store.createOrFind({ alert: { ...alert, fingerprint: "claim-a" }, source: "cli" })).record;
+      const b = (await store.createOrFind({ alert: { ...alert, fingerprint: "claim-b" }, source: "cli" })).record;
+      await db.query("UPDATE vigil.investigations SET status = 'done' WHERE id NOT IN ($1, $2)", [a.id, b.id]);
+
+      assert.equal(await store.claim(a.id, 30_000, undefined, 1), "claimed");
+      assert.equal(await store.claim(a.id, 30_000), "busy", "a live worker holds it");
+      assert.equal(await store.claim(b.id, 30_000, undefined, 1), "at-limit", "one running already fills a limit of 1");
+      assert.equal(await store.claim(b.id, 30_000, undefined, 2), "claimed");
+      assert.equal(
+        await store.claim(a.id, 30_000, new Date(Date.now() + 60_000)),
+        "claimed",
+        "a worker from before a restart is dead",
+      );
+      await db.query("UPDATE vigil.investigations SET heartbeat_at = now() - interval '1 hour' WHERE id = $1", [b.id]);
+      assert.equal(await store.claim(b.id, 30_000), "claimed", "a stale heartbeat means the worker died");
+    });
+
     it("claims a Slack event id once", async (t) => {
       if (!db) return t.skip(skip);
       const store = new InvestigationStore(db);

@@ -34,18 +34,21 @@ export interface Evidence {
   observed?: number;
 }
 
-export type FaultClass =
-  | "cpu"
-  | "mem"
-  | "disk"
-  | "network_delay"
-  | "network_loss"
-  | "socket"
-  | "code_error"
-  | "config_change"
-  | "capacity"
-  | "dependency"
-  | "none";
+/** The fault classes of the fixture format (`shared/fixtures/FORMAT.md`). */
+export const FAULT_CLASSES = [
+  "cpu",
+  "mem",
+  "disk",
+  "network_delay",
+  "network_loss",
+  "socket",
+  "code_error",
+  "config_change",
+  "capacity",
+  "dependency",
+  "none",
+] as const;
+export type FaultClass = (typeof FAULT_CLASSES)[number];
 
 export interface Hypothesis {
   service: string;

@@ -4,6 +4,9 @@
  * (description, checks, alert class) are the ones the anonymizer guards.
  */
 import { z } from "zod";
+import { FAULT_CLASSES } from "../agents/types.ts";
+
+export { FAULT_CLASSES };
 
 export const SIGNALS = [
   "latency",
@@ -28,20 +31,6 @@ export type Signal = (typeof SIGNALS)[number];
 /** Where a symptom shows, relative to the alerted (entry) service. */
 export const WHERES = ["entry", "callee", "caller", "other"] as const;
 export type Where = (typeof WHERES)[number];
-
-export const FAULT_CLASSES = [
-  "cpu",
-  "mem",
-  "disk",
-  "network_delay",
-  "network_loss",
-  "socket",
-  "code_error",
-  "config_change",
-  "capacity",
-  "dependency",
-  "none",
-] as const;
 
 export const PATTERN_STATUSES = ["proposed", "approved", "rejected"] as const;
 export type PatternStatus = (typeof PATTERN_STATUSES)[number];

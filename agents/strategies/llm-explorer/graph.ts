@@ -5,7 +5,7 @@ import { type InvestigationFrame, toolsFrom } from "../../investigate/state.ts";
 import type { LlmClient, LlmMessage, ToolCallRequest } from "../../llm/client.ts";
 import { fenceUntrusted } from "../../llm/fence.ts";
 import { loadPrompt } from "../../llm/prompts.ts";
-import type { Evidence, FaultClass, Hypothesis, StrategyReport } from "../../types.ts";
+import { type Evidence, FAULT_CLASSES, type Hypothesis, type StrategyReport } from "../../types.ts";
 import { explorerToolDefinitions, isAllowedTool, runExplorerTool, toolArgSchemas } from "./tools.ts";
 
 export const LLM_EXPLORER = "llm-explorer";
@@ -25,20 +25,6 @@ export interface LlmExplorerOptions {
 const MAX_LLM_SCORE = 0.6;
 const MAX_HYPOTHESES = 3;
 const MAX_MECHANISM_CHARS = 80;
-
-const FAULT_CLASSES = [
-  "cpu",
-  "mem",
-  "disk",
-  "network_delay",
-  "network_loss",
-  "socket",
-  "code_error",
-  "config_change",
-  "capacity",
-  "dependency",
-  "none",
-] as const satisfies readonly FaultClass[];
 
 export const explorerAnswerSchema = z.object({
   hypotheses: z.array(

@@ -1,5 +1,10 @@
 import type { InvestigationTools } from "../../tools/interfaces.ts";
 import type { Alert, Candidate, StrategyReport } from "../types.ts";
+import { LATENCY_ONLY_RANK_FACTOR, latencyOnly } from "./merge.ts";
+
+function undiscounted(candidate: Candidate): number {
+  return latencyOnly(candidate) ? candidate.score / LATENCY_ONLY_RANK_FACTOR : candidate.score;
+}
 
 /** Evidence kinds that only restate an alert's symptom (slow, failing) rather than explain it. */
 const SYMPTOM_KINDS = new Set([
@@ -72,7 +77,8 @@ export function assessConfidence(
     );
   }
   // Controls look diffuse: several services drift about as much as the top one. A single origin stands out.
-  const close = candidates.slice(1).filter((c) => c.score >= top.score * DIFFUSE_SHARE);
+  // Compared before the latency-only rank discount: that discount orders candidates, it does not make them quieter.
+  const close = candidates.slice(1).filter((c) => undiscounted(c) >= undiscounted(top) * DIFFUSE_SHARE);
   if (close.length >= DIFFUSE_COUNT) {
     confidence *= DIFFUSE_FACTOR;
     whyNotHigher.push(`${close.length} other services are about as anomalous, so the anomaly looks diffuse`);

@@ -55,4 +55,76 @@ describe("agents/synthesis/merge", () => {
     const ranked = synthesize([report([h("mid", 0.6, { faultClass: "code_error" }), h("x", 0.4)])], topology);
     assert.equal(ranked[0].service, "x");
   });
+
+  it("keeps a caller answering errors above callees that only got slower", () => {
+    const latency = (id: string) => [
+      {
+        id,
+        type: "metric" as const,
+        ref: "r",
+        from: 0,
+        to: 1,
+        summary: "p50 up",
+        service: "x",
+        kind: "latency_p50" as const,
+      },
+    ];
+    const errors = [
+      {
+        id: "e",
+        type: "metric" as const,
+        ref: "r",
+        from: 0,
+        to: 1,
+        summary: "errors",
+        service: "mid",
+        kind: "success_rate" as const,
+      },
+    ];
+    const ranked = synthesize(
+      [
+        report([
+          h("mid", 0.5, { faultClass: "code_error", mechanism: "success rate down", evidence: errors }),
+          h("x", 0.45, { evidence: latency("l") }),
+        ]),
+      ],
+      topology,
+    );
+    assert.equal(ranked[0].service, "mid");
+    assert.equal(ranked[0].score, 0.5);
+  });
+
+  it("ranks a latency-only candidate below one of equal strength with other evidence", () => {
+    const latency = [
+      {
+        id: "l",
+        type: "metric" as const,
+        ref: "r",
+        from: 0,
+        to: 1,
+        summary: "p50 up",
+        service: "x",
+        kind: "latency_p50" as const,
+      },
+    ];
+    const cpu = [
+      {
+        id: "c",
+        type: "metric" as const,
+        ref: "r",
+        from: 0,
+        to: 1,
+        summary: "cpu",
+        service: "y",
+        kind: "cpu" as const,
+      },
+    ];
+    const ranked = synthesize([
+      report([h("x", 0.5, { evidence: latency }), h("y", 0.5, { faultClass: "cpu", evidence: cpu })]),
+    ]);
+    assert.deepEqual(
+      ranked.map((c) => c.service),
+      ["y", "x"],
+    );
+  });
 });

@@ -84,11 +84,46 @@ export function synthesize(reports: StrategyReport[], topology?: Topology): Cand
     });
   }
   if (topology) demoteVictims(candidates, topology, uncalledBy);
+  for (const candidate of candidates) if (latencyOnly(candidate)) candidate.score *= LATENCY_ONLY_RANK_FACTOR;
   return candidates.sort((a, b) => b.score - a.score || a.service.localeCompare(b.service));
+}
+
+const LATENCY_KINDS = new Set(["latency_p50", "latency_p90", "latency_p99", "latency_avg"]);
+
+/**
+ * Slowness alone is what a victim, a noisy edge or a cause all look like: a candidate that only one strategy's latency
+ * series point at ranks below one with evidence of another kind (errors, resources, stopped calls, logs, traces).
+ */
+export const LATENCY_ONLY_RANK_FACTOR = 0.9;
+
+/**
+ * Only one strategy's latency series point at it. Series of an unknown kind (a percentile the kinds do not name, a
+ * custom gauge) corroborate nothing on their own.
+ */
+export function latencyOnly(candidate: Candidate): boolean {
+  return (
+    candidate.strategies.length < 2 &&
+    candidate.evidence.some((e) => e.type === "metric" && e.kind !== undefined && LATENCY_KINDS.has(e.kind)) &&
+    candidate.evidence.every(
+      (e) => e.type === "metric" && e.kind !== undefined && (LATENCY_KINDS.has(e.kind) || e.kind === "other"),
+    )
+  );
 }
 
 /** Symptoms that travel upstream from a cause to its callers; a resource fault of the caller's own does not. */
 const PROPAGATING = new Set(["network_delay", "code_error", "dependency", "socket"]);
+
+/**
+ * A caller's failing requests are explained by a callee that fails, stops or runs out of something, not by a callee
+ * that only got slower (nothing but latency series point at it): slowness travels upstream as slowness, and a caller
+ * answering errors while its callees merely slowed down is the origin of those errors.
+ */
+function canExplain(caller: Candidate, callee: Candidate): boolean {
+  if (caller.faultClass !== "code_error" || caller.mechanism === TRAFFIC_ORIGIN_MECHANISM) return true;
+  if (callee.faultClass !== "network_delay") return true;
+  // A callee timing out (its callers log the deadline, traces show it) does explain them; latency series alone do not.
+  return !latencyOnly(callee);
+}
 
 /**
  * A caller that stopped calling some of its callees (they lost traffic, it kept its own) is explained only by one of
@@ -104,7 +139,10 @@ function demoteVictims(candidates: Candidate[], topology: Topology, uncalledBy: 
     const downstream = uncalled ?? downstreamOf(topology, candidate.service);
     const share = uncalled ? UNCALLED_EXPLAINS_SHARE : EXPLAINS_SHARE;
     const explainedBy = candidates.find(
-      (other) => downstream.has(other.service) && (original.get(other.service) ?? 0) >= own * share,
+      (other) =>
+        downstream.has(other.service) &&
+        (original.get(other.service) ?? 0) >= own * share &&
+        canExplain(candidate, other),
     );
     if (explainedBy) candidate.score = own * VICTIM_FACTOR;
   }

@@ -151,8 +151,13 @@ interface Scored {
   weighted: number;
 }
 
-/** Series that measure the same thing of the same entity: one family, the same labels. */
+/** Series that measure the same thing of the same entity: one family, the same labels (or the same call edge). */
 function evidenceKey(x: Scored): string {
+  // Both sides' reports of one call edge (the caller's and the callee's) measure the same requests.
+  const l = x.series.labels;
+  const from = l.source_service ?? l.source_workload;
+  const to = l.destination_service ?? l.destination_workload;
+  if (from && to) return `${x.family}|edge|${from}|${to}`;
   const labels = Object.entries(x.series.labels)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([k, v]) => `${k}=${v}`)

@@ -102,7 +102,7 @@ function grounded(result: InvestigationResult, fixture: FixtureCase): boolean {
   for (const c of result.candidates) {
     for (const e of c.evidence) {
       const known = refs[e.type];
-      if (!known || !known.has(e.ref)) return false;
+      if (!known?.has(e.ref)) return false;
     }
   }
   return true;

@@ -145,9 +145,21 @@ export const defaultSignalCatalog: SignalCatalog = [
   { kind: "request_rate", name: "http_requests_total:rps", query: rateBy("http_requests_total", CLASSIC_SERVICE) },
 
   // Istio/Envoy request metrics (milliseconds histograms, reported by the destination sidecar).
-  { kind: "latency_p90", name: "istio_request_duration:p90", query: `${quantile(0.9, ISTIO_DURATION, ISTIO_SERVICE)} / 1000` },
-  { kind: "latency_p99", name: "istio_request_duration:p99", query: `${quantile(0.99, ISTIO_DURATION, ISTIO_SERVICE)} / 1000` },
-  { kind: "error_rate", name: "istio_requests_total:error_ratio", query: errorRatio(ISTIO_ERRORS, ISTIO_REQUESTS, ISTIO_SERVICE) },
+  {
+    kind: "latency_p90",
+    name: "istio_request_duration:p90",
+    query: `${quantile(0.9, ISTIO_DURATION, ISTIO_SERVICE)} / 1000`,
+  },
+  {
+    kind: "latency_p99",
+    name: "istio_request_duration:p99",
+    query: `${quantile(0.99, ISTIO_DURATION, ISTIO_SERVICE)} / 1000`,
+  },
+  {
+    kind: "error_rate",
+    name: "istio_requests_total:error_ratio",
+    query: errorRatio(ISTIO_ERRORS, ISTIO_REQUESTS, ISTIO_SERVICE),
+  },
   { kind: "request_rate", name: "istio_requests_total:rps", query: rateBy(ISTIO_REQUESTS, ISTIO_SERVICE) },
 
   // cAdvisor (kubelet) container metrics; the container name stands for the service.

@@ -100,6 +100,12 @@ export function assessConfidence(
   ].filter(Boolean);
   if (missing.length > 0) whyNotHigher.push(`no ${missing.join(", ")} available to check`);
   confidence = Math.min(MAX_CONFIDENCE, Math.max(0, confidence)) * missingDataFactor;
+  if (whyNotHigher.length === 0) {
+    // Nothing specific is missing: say what the number rests on, so "why not higher" is never silent.
+    whyNotHigher.push(
+      `${top.strategies.length} of ${reports.length} strategies point at ${top.service}; the others neither confirm nor contradict it`,
+    );
+  }
   return { confidence, abstained: confidence < threshold, whyNotHigher };
 }
 

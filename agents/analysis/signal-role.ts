@@ -56,7 +56,8 @@ export function isClientSide(series: Pick<MetricSeries, "name" | "labels">): boo
 export function roleWeight(series: Pick<MetricSeries, "name" | "labels" | "kind">): number {
   const family = familyOf(series.kind);
   if (family === "latency" && isClientSide(series)) return 0.15;
-  // Istio-style call-edge series reported by the caller also carry the caller's own delays.
-  if (family === "latency" && series.labels.reporter === "source") return 0.7;
+  // Istio-style call-edge series are about the callee whichever side reports them (seriesOwner gives them to the
+  // destination): a slow network or callee shows first in what its callers measure. A caller that is slow itself
+  // shows in its own resource and server-latency series, which outweigh it.
   return FAMILY_WEIGHT[family];
 }

@@ -1,7 +1,6 @@
 import { LlmClient } from "../agents/llm/client.ts";
 import { llmConfigFromEnv } from "../agents/llm/config.ts";
 import { STRATEGIES } from "../agents/strategies/registry.ts";
-import { redactDeep } from "../tools/redact/redact.ts";
 import type { Config } from "./config.ts";
 import { slackGroupMembers } from "./feedback/allowlist.ts";
 import { feedbackSettingsFromEnv } from "./feedback/env-docs.ts";
@@ -10,7 +9,6 @@ import { verdictOf } from "./feedback/feedback-store.ts";
 import { alertmanagerWebhookHandler } from "./intake/alertmanager-webhook.ts";
 import { changesWebhookHandler } from "./intake/changes-webhook.ts";
 import { Intake } from "./intake/intake.ts";
-import { storableAlert } from "./intake/normalize-alert.ts";
 import { HEARTBEAT_STALE_MS, runInvestigation } from "./investigation-runner.ts";
 import { createLearning } from "./learning.ts";
 import { configuredSources, createLiveToolsFactory } from "./live-tools.ts";
@@ -155,7 +153,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
           return;
         }
         await intake.accept({
-          alert: storableAlert(redactDeep(mention.alert)),
+          alert: mention.alert,
           source: "slack",
           dedupeKey: `slack:${mention.channel}:${mention.threadTs}:${mention.alert.fingerprint}`,
           slackChannel: mention.channel,

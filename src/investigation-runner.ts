@@ -85,7 +85,9 @@ export async function runInvestigation(investigationId: string, deps: RunnerDeps
         ? { channel: record.slackChannel, threadTs: record.slackThreadTs }
         : undefined;
     if (!thread && notifier && deps.slack?.channel) {
-      const posted = await notifier.postAlert(record.alert);
+      // A retried attempt may have posted the alert and died before recording where: look before posting again.
+      const earlier = record.attempts > 0 ? await notifier.findAlertMessage(record.alert) : undefined;
+      const posted = earlier ?? (await notifier.postAlert(record.alert));
       thread = { channel: posted.channel, threadTs: posted.ts };
       await store.setSlackThread(investigationId, thread);
     }

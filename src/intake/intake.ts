@@ -1,10 +1,12 @@
 import type { Alert } from "../../agents/types.ts";
+import { redactDeep } from "../../tools/redact/redact.ts";
 import { HEARTBEAT_STALE_MS } from "../investigation-runner.ts";
 import type { Logger } from "../logger.ts";
 import type { InvestigationQueue } from "../queue/queue.ts";
 import { alertClassOf } from "../ranking/alert-class.ts";
 import type { AlertSource, InvestigationStore } from "../store/investigations.ts";
 import type { DaemonMetrics } from "../telemetry/metrics.ts";
+import { storableAlert, storableText } from "./normalize-alert.ts";
 
 export interface AcceptInput {
   alert: Alert;
@@ -42,7 +44,15 @@ export class Intake {
     },
   ) {}
 
-  async accept(input: AcceptInput): Promise<AcceptOutcome> {
+  async accept(raw: AcceptInput): Promise<AcceptOutcome> {
+    // Whatever the source, an alert is stored and shown (Slack, UI) only after redaction (annotations often paste
+    // connection strings or tokens) and with characters Postgres cannot store replaced.
+    const input = {
+      ...raw,
+      alert: storableAlert(redactDeep(raw.alert)),
+      groupKey: raw.groupKey === undefined ? undefined : storableText(raw.groupKey),
+      dedupeKey: raw.dedupeKey === undefined ? undefined : storableText(raw.dedupeKey),
+    };
     const policy = this.deps.policy ?? { groupWindowMs: 0, cooldownMs: 0 };
     const { record, created, outcome } = await this.deps.store.createOrFind({
       ...input,

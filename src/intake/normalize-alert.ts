@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Alert } from "../../agents/types.ts";
 import type { WebhookAlert } from "../../tools/alertmanager/schema.ts";
-import { redactDeep, redactText } from "../../tools/redact/redact.ts";
 
 /** Labels that name the service an alert is about, in order of preference. */
 const SERVICE_LABELS = ["service", "service_name", "app", "app_kubernetes_io_name", "job", "container", "deployment"];
@@ -58,15 +57,15 @@ export function normalizeWebhookAlert(alert: WebhookAlert): Alert {
   // Years outside 2000..2200 are clock bugs or hostile input; they would make every query range absurd.
   const year = new Date(startsAt).getUTCFullYear();
   if (year < 2000 || year > 2200) throw new AlertValidationError(`startsAt is out of range: ${alert.startsAt}`);
-  return storableAlert({
+  // The fingerprint comes from the labels as sent, so dedupe holds; Intake redacts and sanitizes before storing.
+  return {
     fingerprint: alert.fingerprint || fingerprintOf(alert.labels),
     alertname: alert.labels.alertname ?? "unnamed",
     status: alert.status,
-    // Annotations often paste connection strings or tokens; the alert is stored and shown in Slack and the UI.
-    labels: redactDeep(alert.labels),
-    annotations: redactDeep(alert.annotations),
+    labels: alert.labels,
+    annotations: alert.annotations,
     startsAt,
     service: serviceOf(alert.labels),
-    generatorURL: alert.generatorURL === undefined ? undefined : redactText(alert.generatorURL),
-  });
+    generatorURL: alert.generatorURL,
+  };
 }

@@ -12,6 +12,7 @@ import { webApi } from "@slack/bolt";
 import type { Logger } from "pino";
 import type { Alert, InvestigationResult } from "../../agents/types.ts";
 import {
+  ALERT_METADATA_EVENT_TYPE,
   type InvestigationProgress,
   renderAlertMessage,
   renderRunning,
@@ -28,6 +29,11 @@ export interface SlackThread {
 export interface SlackNotifier {
   /** Posts the alert into the configured channel; its ts is the thread for the investigation. */
   postAlert(alert: Alert): Promise<{ channel: string; ts: string }>;
+  /**
+   * The alert's message if an earlier attempt already posted it (found by its metadata in recent channel history):
+   * a worker killed between posting and recording the ts must not post the alert twice.
+   */
+  findAlertMessage(alert: Alert): Promise<{ channel: string; ts: string } | undefined>;
   /** Adds 👀 to a message. Already reacted is fine; other failures are logged, never thrown. */
   acknowledge(channel: string, ts: string): Promise<void>;
   postProgress(thread: SlackThread, alert: Alert, progress: InvestigationProgress): Promise<{ ts: string }>;
@@ -119,6 +125,23 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
       const ts = await post(options.channel, renderAlertMessage(alert));
       logger.info({ channel: options.channel, ts, fingerprint: alert.fingerprint }, "Posted alert to Slack");
       return { channel: options.channel, ts };
+    },
+
+    async findAlertMessage(alert) {
+      if (!options.channel) return undefined;
+      const channel = options.channel;
+      const history = await call("conversations.history", () =>
+        client.conversations.history({ channel, limit: 100, include_all_metadata: true }),
+      );
+      const found = (history.messages ?? []).find((m) => {
+        const meta = (m as { metadata?: { event_type?: string; event_payload?: Record<string, unknown> } }).metadata;
+        return (
+          meta?.event_type === ALERT_METADATA_EVENT_TYPE &&
+          meta.event_payload?.fingerprint === alert.fingerprint &&
+          meta.event_payload?.startsAt === alert.startsAt
+        );
+      });
+      return found?.ts ? { channel, ts: found.ts } : undefined;
     },
 
     async acknowledge(channel, ts) {

@@ -1,5 +1,6 @@
 import { Annotation, END, type LangGraphRunnableConfig, START, StateGraph } from "@langchain/langgraph";
 import type { ChangeEvent, ClusterKind, K8sObject, MetricSeries } from "../../../tools/interfaces.ts";
+import { groupBy } from "../../analysis/group-by.ts";
 import { type K8sSnapshot, runK8sAnalyzers } from "../../analysis/k8s-analyzers.ts";
 import { type InvestigationFrame, toolsFrom } from "../../investigate/state.ts";
 import type { Evidence, Hypothesis, StrategyReport } from "../../types.ts";
@@ -87,13 +88,10 @@ function knownServices(snapshot: K8sSnapshot, series: MetricSeries[]): Set<strin
 
 /** Combine the leads of each service: the strongest names the fault class, the next ones corroborate. */
 export function combineLeads(leads: Lead[], frame: InvestigationFrame): Hypothesis[] {
-  const byService = new Map<string, Lead[]>();
-  for (const lead of leads) {
-    if (lead.weight < MIN_LEAD) continue;
-    const list = byService.get(lead.service) ?? [];
-    list.push(lead);
-    byService.set(lead.service, list);
-  }
+  const byService = groupBy(
+    leads.filter((lead) => lead.weight >= MIN_LEAD),
+    (lead) => lead.service,
+  );
   const hypotheses: Hypothesis[] = [];
   let counter = 0;
   for (const [service, list] of byService) {

@@ -1,5 +1,6 @@
 import { Annotation, END, type LangGraphRunnableConfig, START, StateGraph } from "@langchain/langgraph";
 import type { K8sObject, MetricKind, MetricSeries } from "../../../tools/interfaces.ts";
+import { groupBy } from "../../analysis/group-by.ts";
 import { type SeriesScore, scoreSeries } from "../../analysis/robust-score.ts";
 import { finite } from "../../analysis/robust-stats.ts";
 import { seriesEntity, seriesOwner } from "../../analysis/series-owner.ts";
@@ -179,13 +180,10 @@ function analyse(state: S) {
       });
     }
   }
-  const byService = new Map<string, Lead[]>();
-  for (const lead of leads) {
-    if (lead.weight < MIN_LEAD) continue;
-    const list = byService.get(lead.service) ?? [];
-    list.push(lead);
-    byService.set(lead.service, list);
-  }
+  const byService = groupBy(
+    leads.filter((lead) => lead.weight >= MIN_LEAD),
+    (lead) => lead.service,
+  );
   const hypotheses: Hypothesis[] = [];
   let counter = 0;
   for (const [service, list] of byService) {

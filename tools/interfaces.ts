@@ -40,6 +40,8 @@ export interface MetricSeries {
   labels: Record<string, string>;
   /** `[timeMs, value]`, ascending; `null` marks a gap. */
   points: Array<[number, number | null]>;
+  /** Unit of the values where the source says (`%`, `ratio`, `cores`, `millicores`, `s`, `bytes`, …). */
+  unit?: string;
   /** A reference that reopens this series: a PromQL query or a fixture series selector. */
   ref: string;
 }

@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import type { SpanRecord } from "../../tools/interfaces.ts";
 import {
   buildTraceTrees,
+  cutShortTraces,
   errorOrigins,
   errorSpans,
   exclusiveTimeShifts,
@@ -223,5 +224,70 @@ describe("agents/analysis/trace-analysis", () => {
     assert.equal(origins.services[0]?.service, "svc-2", "the erroring callee, not the frontend it propagates to");
     assert.equal(origins.services[0]?.originTraces, 100);
     assert.ok(dependencies.length > 0);
+  });
+
+  describe("cutShortTraces", () => {
+    /**
+     * One request path of web: catalog, then cart, then ads. `cut` traces stop right after the catalog call, where
+     * every other request goes on; `direct` traces end after ads, the natural last call.
+     */
+    function requests(count: number, t0: number, cut: (i: number) => boolean, prefix: string): SpanRecord[] {
+      const spans: SpanRecord[] = [];
+      for (let i = 0; i < count; i++) {
+        const id = `${prefix}${i}`;
+        const t = t0 + i * 10;
+        spans.push(span(id, "root", "", "web", t, 9, "unset", "GET /product"));
+        spans.push(span(id, "c1", "root", "catalog", t + 1, 2, "unset", "GetProduct"));
+        spans.push(span(id, "c1db", "c1", "catalog", t + 1.5, 1, "unset", "sql.query"));
+        if (cut(i)) continue;
+        spans.push(span(id, "c2", "root", "cart", t + 4, 2, "unset", "GetCart"));
+        spans.push(span(id, "c3", "root", "ads", t + 7, 1, "unset", "GetAds"));
+      }
+      return spans;
+    }
+
+    it("names the callee after which requests now stop, where before they went on", () => {
+      const spans = [...requests(30, 0, () => false, "b"), ...requests(40, 10_000, (i) => i % 4 !== 0, "a")];
+
+      const result = cutShortTraces(spans, 10_000);
+
+      assert.equal(result.tracesBefore, 30);
+      assert.equal(result.tracesAfter, 40);
+      const [top] = result.callees;
+      assert.equal(top?.service, "catalog");
+      assert.equal(top?.caller, "web");
+      assert.equal(top?.cutShort, 30);
+      assert.ok(top && top.share > 0.6, `share ${top?.share}`);
+      assert.ok(top?.exampleTraceIds[0]?.startsWith("a"), "examples come from after the split");
+      assert.ok(
+        !result.callees.some((c) => c.service === "ads"),
+        "the natural last call of every request is not a place requests were cut short",
+      );
+    });
+
+    it("finds nothing when requests end where they always ended", () => {
+      const sometimes = (i: number) => i % 5 === 0;
+      const spans = [...requests(40, 0, sometimes, "b"), ...requests(40, 10_000, sometimes, "a")];
+
+      const result = cutShortTraces(spans, 10_000);
+
+      const catalog = result.callees.find((c) => c.service === "catalog");
+      assert.ok(!catalog || catalog.share < 0.1, `share ${catalog?.share}`);
+    });
+
+    it("needs someone to have gone on: a point no request ever passed is a natural end, baseline or not", () => {
+      const spans = requests(40, 10_000, () => true, "a");
+
+      const result = cutShortTraces(spans, 10_000);
+
+      assert.equal(result.tracesAfter, 40);
+      assert.deepEqual(result.callees, []);
+    });
+
+    it("ignores traces whose root is missing: their call path is incomplete", () => {
+      const spans = requests(20, 10_000, () => true, "a").filter((s) => s.spanId !== "root");
+
+      assert.equal(cutShortTraces(spans, 10_000).tracesAfter, 0);
+    });
   });
 });

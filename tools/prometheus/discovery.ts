@@ -30,7 +30,7 @@ const RULES: Rule[] = [
   },
   {
     pattern: /cpu.*_seconds_total$/,
-    build: (name) => [{ kind: "cpu", name: `${name}:rate`, query: rateBy(name, SERVICE_SOURCES) }],
+    build: (name) => [{ kind: "cpu", name: `${name}:rate`, unit: "cores", query: rateBy(name, SERVICE_SOURCES) }],
   },
   {
     pattern: /(memory|mem)_.*bytes$/,

@@ -105,7 +105,9 @@ export class PrometheusMetricsSource implements MetricsSource {
         }
         if (points.length === 0) continue;
         seen.add(key);
-        data.push({ name: entry.name ?? kind, kind, labels, points, ref: query });
+        const series: MetricSeries = { name: entry.name ?? kind, kind, labels, points, ref: query };
+        if (entry.unit) series.unit = entry.unit;
+        data.push(series);
       }
     }
     if (succeeded === 0 && firstError) return { ok: false, error: firstError };

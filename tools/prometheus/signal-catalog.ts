@@ -18,6 +18,8 @@ export interface SignalCatalogEntry {
   serviceLabel?: string;
   /** Series name reported in `MetricSeries.name`; default the kind. */
   name?: string;
+  /** Unit of the query's values (`cores`, `bytes`, `ratio`, `%`, `s`), reported in `MetricSeries.unit`. */
+  unit?: string;
 }
 
 export type SignalCatalog = SignalCatalogEntry[];
@@ -28,6 +30,7 @@ export const signalCatalogEntrySchema = z.object({
   query: z.string().trim().min(1),
   serviceLabel: z.string().min(1).optional(),
   name: z.string().min(1).optional(),
+  unit: z.string().min(1).optional(),
 });
 
 /**
@@ -166,16 +169,19 @@ export const defaultSignalCatalog: SignalCatalog = [
   {
     kind: "cpu",
     name: "container_cpu_usage_seconds_total",
+    unit: "cores",
     query: rateBy(`container_cpu_usage_seconds_total{${CONTAINER}}`, CONTAINER_SERVICE),
   },
   {
     kind: "mem",
     name: "container_memory_working_set_bytes",
+    unit: "bytes",
     query: `sum by (service) (${withServiceLabel(`container_memory_working_set_bytes{${CONTAINER}}`, CONTAINER_SERVICE)})`,
   },
   {
     kind: "cpu_throttle",
     name: "container_cpu_cfs_throttled_periods_total:ratio",
+    unit: "ratio",
     query: `${rateBy(`container_cpu_cfs_throttled_periods_total{${CONTAINER}}`, CONTAINER_SERVICE)} / ${rateBy(`container_cpu_cfs_periods_total{${CONTAINER}}`, CONTAINER_SERVICE)}`,
   },
   {

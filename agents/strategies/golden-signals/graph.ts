@@ -14,6 +14,7 @@ import {
   trafficOrigins,
   vanishedEdges,
 } from "../../analysis/traffic-shift.ts";
+import { idleCpuEntities, isIdleCpu } from "../../analysis/utilization.ts";
 import { metricEvidence } from "../../evidence.ts";
 import { type InvestigationFrame, toolsFrom } from "../../investigate/state.ts";
 import type { Evidence, Hypothesis, StrategyReport } from "../../types.ts";
@@ -165,6 +166,9 @@ function evidenceKey(x: Scored): string {
   return `${x.family}|${labels}`;
 }
 
+/** What an idle resource's rise is worth: CPU that stays near zero of its allotment starves nothing. */
+const IDLE_WEIGHT = 0.3;
+
 function rank(state: S) {
   const { frame } = state;
   // Score against the baseline before the alert (minus one step: alerts fire after their symptom began), or before
@@ -179,6 +183,7 @@ function rank(state: S) {
     state.topology,
   ).filter(isConvincingOrigin);
   const leftUncalled = explainedLosses(origins);
+  const idleCpu = idleCpuEntities(state.series, splitAt);
   const byService = new Map<string, Scored[]>();
   for (const s of state.series) {
     const service = seriesOwner(s);
@@ -191,7 +196,7 @@ function rank(state: S) {
     if (!scored) continue;
     const effective = effectiveScore(scored);
     if (effective < MIN_LEAD_SCORE) continue;
-    const weighted = logScore(effective) * roleWeight(s);
+    const weighted = logScore(effective) * roleWeight(s) * (isIdleCpu(s, idleCpu) ? IDLE_WEIGHT : 1);
     const list = byService.get(service) ?? [];
     list.push({ series: s, service, family: familyOf(s.kind), scored, weighted });
     byService.set(service, list);

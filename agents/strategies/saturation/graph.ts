@@ -4,6 +4,7 @@ import { groupBy } from "../../analysis/group-by.ts";
 import { type SeriesScore, scoreSeries } from "../../analysis/robust-score.ts";
 import { finite } from "../../analysis/robust-stats.ts";
 import { seriesEntity, seriesOwner } from "../../analysis/series-owner.ts";
+import { idleCpuEntities, isIdleCpu, utilizationOf } from "../../analysis/utilization.ts";
 import { metricEvidence } from "../../evidence.ts";
 import { toolsFrom } from "../../investigate/state.ts";
 import type { Evidence, FaultClass, Hypothesis, StrategyReport } from "../../types.ts";
@@ -100,6 +101,7 @@ function analyse(state: S) {
   const { frame } = state;
   const limits = limitsFromPods(state.pods);
   const limitSeries = state.series.filter((s) => s.kind === "other" && /limit/i.test(s.name));
+  const idleCpu = idleCpuEntities(state.series, frame.splitAt);
   const leads: Lead[] = [];
   const counts = { throttle: 0, cpu: 0, mem: 0, disk: 0, pool: 0 };
   for (const s of state.series) {
@@ -126,8 +128,19 @@ function analyse(state: S) {
         scored,
       });
     } else if (s.kind === "cpu") {
+      // A percentage says "of something" (a request, a limit, a core): only a near-full one reads as saturated.
+      if (isIdleCpu(s, idleCpu)) continue;
+      const stated = utilizationOf(s, peak);
       const limit = podLimits?.cpuCores;
-      const utilization = limit ? peak / limit : peak <= 1 && !s.labels.pod ? peak : undefined;
+      const utilization = limit
+        ? utilizationOf(s, peak, limit)
+        : stated !== undefined
+          ? stated >= NEAR_LIMIT
+            ? stated
+            : undefined
+          : peak <= 1 && !s.labels.pod
+            ? peak
+            : undefined;
       if (fresh && utilization === undefined) continue;
       counts.cpu += 1;
       leads.push({

@@ -1,15 +1,22 @@
 import { Annotation, END, type LangGraphRunnableConfig, START, StateGraph } from "@langchain/langgraph";
 import type { SpanRecord, TraceSummary } from "../../../tools/interfaces.ts";
 import { servicesNamedIn } from "../../analysis/evidence-refs.ts";
-import { errorOrigins, exclusiveTimeShifts } from "../../analysis/trace-analysis.ts";
+import { cutShortTraces, errorOrigins, exclusiveTimeShifts } from "../../analysis/trace-analysis.ts";
 import { type InvestigationFrame, toolsFrom } from "../../investigate/state.ts";
 import type { Evidence, Hypothesis, StrategyReport } from "../../types.ts";
 import { latest, strategyChannels } from "../strategy-channels.ts";
 
 export const TRACES = "traces";
 
-/** How many traces are fetched in full: enough for shares to mean something, bounded for the time budget. */
-const MAX_TRACES = 120;
+/** Erroring traces fetched in full. */
+const MAX_ERRORING = 60;
+/**
+ * Traces fetched in full on each side of the onset, spread over sub-ranges so one burst cannot fill the sample:
+ * enough for shares to mean something, bounded for the time budget.
+ */
+const BASELINE_SAMPLE = { traces: 30, parts: 2 };
+const INCIDENT_SAMPLE = { traces: 45, parts: 3 };
+const MAX_TRACES = MAX_ERRORING + BASELINE_SAMPLE.traces + INCIDENT_SAMPLE.traces;
 /** A service must originate at least this share of the erroring traces to be blamed for errors. */
 const MIN_ORIGIN_SHARE = 0.2;
 /** Exclusive time per trace must grow by this factor (and by MIN_DELTA_MS) to count as a latency lead. */
@@ -17,6 +24,9 @@ const MIN_EXCLUSIVE_RATIO = 3;
 const MIN_DELTA_MS = 5;
 /** Traces needed on each side of the onset before a shift of means says anything: samples are small and skewed. */
 const MIN_TRACES_PER_SIDE = 20;
+/** Requests cut short after one call: at least this share of the incident's traces, beyond the baseline's rate. */
+const MIN_CUT_SHORT_SHARE = 0.2;
+const MIN_CUT_SHORT_TRACES = 5;
 
 /** Span attributes that name the peer a client span called (OpenTelemetry semantic conventions, old and new). */
 const PEER_ATTRIBUTES = [
@@ -58,13 +68,18 @@ async function collect(state: S, config: LangGraphRunnableConfig) {
   if (!tools.traces) return { checked: ["traces: no trace source"] };
   const { window, splitAt } = state.frame;
   const errors: string[] = [];
-  const [erroring, before, after] = await Promise.all([
-    tools.traces.searchTraces({ range: window, errorsOnly: true, limit: MAX_TRACES / 2 }),
-    tools.traces.searchTraces({ range: { from: window.from, to: splitAt }, limit: MAX_TRACES / 4 }),
-    tools.traces.searchTraces({ range: { from: splitAt, to: window.to }, limit: MAX_TRACES / 4 }),
+  const traces = tools.traces;
+  const spread = (from: number, to: number, sample: { traces: number; parts: number }) =>
+    subRanges(from, to, sample.parts).map((range) =>
+      traces.searchTraces({ range, limit: Math.ceil(sample.traces / sample.parts) }),
+    );
+  const results = await Promise.all([
+    traces.searchTraces({ range: window, errorsOnly: true, limit: MAX_ERRORING }),
+    ...spread(window.from, splitAt, BASELINE_SAMPLE),
+    ...spread(splitAt, window.to, INCIDENT_SAMPLE),
   ]);
   const summaries = new Map<string, TraceSummary>();
-  for (const result of [erroring, before, after]) {
+  for (const result of results) {
     if (!result.ok) {
       errors.push(`traces: ${result.error.kind}: ${result.error.message}`);
       continue;
@@ -88,6 +103,16 @@ async function collect(state: S, config: LangGraphRunnableConfig) {
     topologyServices,
     checked: [`traces: ${ids.length} traces (${spans.length} spans) sampled`],
   };
+}
+
+/** `parts` equal, adjacent sub-ranges of [from, to]. */
+function subRanges(from: number, to: number, parts: number): Array<{ from: number; to: number }> {
+  if (to <= from) return [{ from, to }];
+  const width = (to - from) / parts;
+  return Array.from({ length: parts }, (_, i) => ({
+    from: Math.round(from + i * width),
+    to: i === parts - 1 ? to : Math.round(from + (i + 1) * width) - 1,
+  }));
 }
 
 function traceEvidence(
@@ -147,6 +172,32 @@ function analyse(state: S): { hypotheses: Hypothesis[]; checked: string[] } {
     });
   }
 
+  // Requests cut short: after the onset they end right after calling one callee, where before they went on.
+  const cut = cutShortTraces(spans, frame.splitAt);
+  const cutShort = cut.callees.filter((c) => c.share >= MIN_CUT_SHORT_SHARE && c.excess >= MIN_CUT_SHORT_TRACES);
+  checked.push(
+    `request paths: ${cut.tracesAfter} traces after the onset against ${cut.tracesBefore} before; ${cutShort.length} callees after which requests now stop`,
+  );
+  for (const c of cutShort) {
+    counter += 1;
+    hypotheses.push({
+      service: c.service,
+      faultClass: "code_error",
+      mechanism: "requests end right after calling it",
+      score: Math.min(0.85, 0.45 + c.share),
+      strategy: TRACES,
+      evidence: [
+        traceEvidence(
+          `${TRACES}-${counter}`,
+          c.exampleTraceIds[0],
+          c.service,
+          `${c.cutShort} of ${cut.tracesAfter} ${c.caller} requests after the onset end right after calling ${c.service}, where others go on (${Math.round(c.excess)} more than the baseline predicts; e.g. ${c.exampleTraceIds[0]})`,
+          frame,
+        ),
+      ],
+    });
+  }
+
   // Latency: a callee whose own (exclusive) time grew explains its callers' latency.
   const hasBaseline = spans.some((s) => s.startMs < frame.splitAt) && spans.some((s) => s.startMs >= frame.splitAt);
   if (!hasBaseline) {
@@ -190,7 +241,8 @@ function analyse(state: S): { hypotheses: Hypothesis[]; checked: string[] } {
 }
 
 /**
- * traces: where errors begin (the deepest erroring service of each trace) and whose own time grew (exclusive-time
+ * traces: where errors begin (the deepest erroring service of each trace), after which call requests are now cut
+ * short, and whose own time grew (exclusive-time
  * shift on the critical path), from a bounded sample of traces around the onset.
  */
 export function buildTracesGraph() {

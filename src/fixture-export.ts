@@ -86,7 +86,13 @@ export function exportFixture(input: ExportInput, outDir: string): { files: stri
       gz(
         jsonl(
           [...series.values()].map((s) =>
-            t({ name: s.name, kind: s.kind, labels: s.labels, points: s.points.filter(([ts]) => ts <= now) }),
+            t({
+              name: s.name,
+              kind: s.kind,
+              labels: s.labels,
+              points: s.points.filter(([ts]) => ts <= now),
+              ...(s.unit ? { unit: s.unit } : {}),
+            }),
           ),
         ),
       ),

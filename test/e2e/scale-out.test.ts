@@ -113,9 +113,13 @@ describe("test/e2e/scale-out: several replicas on one Postgres", { skip }, () =>
       rows.every((r) => r.attempts === 1),
       "no investigation ran twice",
     );
-    const handledBy = new Set(
-      [...a.logs, ...b.logs].filter((l) => l.msg === "Investigation finished").map((l) => String(l.investigationId)),
-    );
+    // A replica writes "Investigation finished" just after it stores the result: give the last lines a moment.
+    const finished = () =>
+      new Set(
+        [...a.logs, ...b.logs].filter((l) => l.msg === "Investigation finished").map((l) => String(l.investigationId)),
+      );
+    await eventually(async () => (finished().size >= 70 ? true : undefined), 10_000, 100).catch(() => undefined);
+    const handledBy = finished();
     assert.equal(handledBy.size, 70);
     const aCount = a.logs.filter((l) => l.msg === "Investigation finished").length;
     const bCount = b.logs.filter((l) => l.msg === "Investigation finished").length;

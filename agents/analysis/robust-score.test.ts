@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { robustSpread, scoreSeries } from "./robust-score.ts";
+import { minBaselinePoints, robustSpread, scoreSeries } from "./robust-score.ts";
 
 function series(values: number[], stepMs = 60_000): Array<[number, number | null]> {
   return values.map((v, i) => [i * stepMs, v]);
@@ -87,5 +87,21 @@ describe("agents/analysis/robust-score", () => {
     assert.ok(scored.score > 3, `score ${scored.score}`);
     assert.equal(scored.observed, 94);
     assert.equal(scored.baseline, 100);
+  });
+
+  it("asks for three baseline points, or two when the whole window's baseline is shorter than three steps", () => {
+    const step = 60_000;
+    const short = { window: { from: 0 }, splitAt: 2 * step, stepMs: step };
+    const long = { window: { from: 0 }, splitAt: 10 * step, stepMs: step };
+    const twoBefore = series([10, 11, 40, 41]);
+
+    assert.equal(minBaselinePoints(short), 2);
+    assert.equal(minBaselinePoints(long), 3);
+    assert.equal(scoreSeries(twoBefore, 2 * step, "latency_p90"), undefined, "three by default");
+    const scored = scoreSeries(twoBefore, 2 * step, "latency_p90", { minBaseline: minBaselinePoints(short) });
+    assert.ok(scored && scored.score > 4, `score ${scored?.score}`);
+    // Jitter on a two-point baseline stays under the 5%-of-level floor.
+    const jitter = scoreSeries(series([10, 10.1, 10.2, 10.1]), 2 * step, "latency_p90", { minBaseline: 2 });
+    assert.ok(jitter && jitter.score < 4, `score ${jitter?.score}`);
   });
 });

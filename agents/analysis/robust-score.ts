@@ -49,6 +49,15 @@ const MIN_POINTS_FOR_MAD = 4;
  */
 const RATIO_SPREAD_FLOOR: Partial<Record<MetricKind, number>> = { cpu_throttle: 0.01 };
 
+/**
+ * Fewest baseline points a score needs: three, or two when the whole baseline before the split is shorter than three
+ * steps. A short window holds no more points to wait for; two are a weak baseline, and the spread floors keep it
+ * from reading jitter as an anomaly.
+ */
+export function minBaselinePoints(frame: { window: { from: number }; splitAt: number; stepMs: number }): number {
+  return frame.splitAt - frame.window.from < 3 * frame.stepMs ? 2 : 3;
+}
+
 /** Deviations are capped: beyond this the size no longer says anything more. */
 const MAX_DEVIATION = 1000;
 

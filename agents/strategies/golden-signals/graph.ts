@@ -2,7 +2,7 @@ import { Annotation, END, type LangGraphRunnableConfig, START, StateGraph } from
 import type { MetricSeries, Topology } from "../../../tools/interfaces.ts";
 import { detectChangePoint } from "../../analysis/change-point.ts";
 import { faultClassOfKind, mechanismOfKind } from "../../analysis/fault-class.ts";
-import { type SeriesScore, scoreSeries } from "../../analysis/robust-score.ts";
+import { minBaselinePoints, type SeriesScore, scoreSeries } from "../../analysis/robust-score.ts";
 import { seriesEntity, seriesOwner } from "../../analysis/series-owner.ts";
 import { familyOf, isClientSide, roleWeight, type SignalFamily } from "../../analysis/signal-role.ts";
 import {
@@ -105,7 +105,7 @@ function locateOnset(state: S) {
     if (!SYMPTOM_KINDS.has(s.kind)) continue;
     const cp = detectChangePoint(s.points);
     if (!cp || cp.strength < 0.5 || cp.at < earliestAllowed || cp.at > frame.window.to) continue;
-    const scored = scoreSeries(s.points, frame.splitAt, s.kind);
+    const scored = scoreSeries(s.points, frame.splitAt, s.kind, { minBaseline: minBaselinePoints(frame) });
     if (!scored || scored.score < MIN_LEAD_SCORE) continue;
     onsets.push(cp.at);
   }
@@ -184,6 +184,7 @@ function rank(state: S) {
   ).filter(isConvincingOrigin);
   const leftUncalled = explainedLosses(origins);
   const idleCpu = idleCpuEntities(state.series, splitAt);
+  const minBaseline = minBaselinePoints(frame);
   const byService = new Map<string, Scored[]>();
   for (const s of state.series) {
     const service = seriesOwner(s);
@@ -192,7 +193,7 @@ function rank(state: S) {
     // Its loss of traffic is its caller's doing; and with (almost) no requests left, its latency and error series
     // describe a handful of calls, not the service.
     if (uncalled !== undefined && (s.kind === "request_rate" || uncalled >= NO_TRAFFIC_LEFT)) continue;
-    const scored = scoreSeries(s.points, splitAt, s.kind);
+    const scored = scoreSeries(s.points, splitAt, s.kind, { minBaseline });
     if (!scored) continue;
     const effective = effectiveScore(scored);
     if (effective < MIN_LEAD_SCORE) continue;

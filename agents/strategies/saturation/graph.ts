@@ -1,7 +1,7 @@
 import { Annotation, END, type LangGraphRunnableConfig, START, StateGraph } from "@langchain/langgraph";
 import type { K8sObject, MetricKind, MetricSeries } from "../../../tools/interfaces.ts";
 import { groupBy } from "../../analysis/group-by.ts";
-import { type SeriesScore, scoreSeries } from "../../analysis/robust-score.ts";
+import { minBaselinePoints, type SeriesScore, scoreSeries } from "../../analysis/robust-score.ts";
 import { finite } from "../../analysis/robust-stats.ts";
 import { seriesEntity, seriesOwner } from "../../analysis/series-owner.ts";
 import { idleCpuEntities, isIdleCpu, utilizationOf } from "../../analysis/utilization.ts";
@@ -108,7 +108,9 @@ function analyse(state: S) {
     const service = seriesOwner(s);
     if (!service) continue;
     if (s.kind === "other" && !POOL_NAME.test(s.name)) continue;
-    const baselined = scoreSeries(s.points, frame.splitAt, s.kind === "other" ? "socket" : s.kind);
+    const baselined = scoreSeries(s.points, frame.splitAt, s.kind === "other" ? "socket" : s.kind, {
+      minBaseline: minBaselinePoints(frame),
+    });
     // A pod that started in the window (a rollout, a restart) has no baseline of its own: only its level against
     // its limit can speak for it.
     const fresh = !baselined && (s.kind === "mem" || s.kind === "cpu") && Boolean(s.labels.pod);

@@ -60,6 +60,11 @@ export interface Hypothesis {
   score: number;
   strategy: string;
   evidence: Evidence[];
+  /**
+   * Services this one crowds on a shared node (a noisy neighbour): their own resource trouble is its doing, so
+   * synthesis ranks them below it.
+   */
+  crowds?: string[];
 }
 
 export interface StrategyReport {

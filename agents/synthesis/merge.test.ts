@@ -127,4 +127,36 @@ describe("agents/synthesis/merge", () => {
       ["y", "x"],
     );
   });
+
+  it("ranks a service crowded by a noisy neighbour below the neighbour, however loudly its callers complain", () => {
+    const victim = [
+      h("x", 0.7, { strategy: "errors" }),
+      h("x", 0.6, { strategy: "metrics", faultClass: "cpu", mechanism: "CPU throttling up" }),
+    ];
+    const neighbour = h("y", 0.6, { strategy: "k8s", faultClass: "cpu", mechanism: "noisy neighbour", crowds: ["x"] });
+    const reports = [report([victim[0]]), report([victim[1], neighbour])].map((r, i) => ({ ...r, name: `s${i}` }));
+
+    const ranked = synthesize(reports);
+    const alone = synthesize([report([victim[0]]), report([victim[1]])]);
+
+    assert.equal(ranked[0]?.service, "y");
+    assert.ok((alone[0]?.score ?? 0) > 0.8, "without the neighbour the victim stands");
+  });
+
+  it("does not take a service for a victim when most strategies saw its own resource run out", () => {
+    const mid = [
+      h("mid", 0.8, { strategy: "errors", mechanism: "timing out for 1 caller" }),
+      h("mid", 0.6, { strategy: "saturation", faultClass: "cpu", mechanism: "CPU at 95% of its limit" }),
+      h("mid", 0.5, { strategy: "k8s", faultClass: "capacity", mechanism: "HPA at its maximum" }),
+      h("mid", 0.5, { strategy: "metrics", faultClass: "cpu", mechanism: "CPU throttling up" }),
+    ];
+    const callee = h("x", 0.85, { strategy: "saturation", faultClass: "cpu", mechanism: "CPU at 94% of its limit" });
+
+    const ranked = synthesize([report([...mid, callee])], topology);
+    const loudOnly = synthesize([report([mid[0], callee])], topology);
+
+    assert.equal(ranked[0]?.service, "mid");
+    assert.equal(ranked[0]?.mechanism, "timing out for 1 caller", "it still reports its strongest reading");
+    assert.equal(loudOnly[0]?.service, "x", "with only the timeouts it is the callee's victim");
+  });
 });

@@ -1,6 +1,6 @@
 import type { Topology } from "../../tools/interfaces.ts";
 import { TRAFFIC_ORIGIN_MECHANISM } from "../analysis/traffic-shift.ts";
-import type { Candidate, Evidence, Hypothesis, StrategyReport } from "../types.ts";
+import type { Candidate, Evidence, FaultClass, Hypothesis, StrategyReport } from "../types.ts";
 
 /** How much a caller's score is kept when one of its callees is at least as anomalous: it is likely a victim. */
 const VICTIM_FACTOR = 0.6;
@@ -51,8 +51,15 @@ export function synthesize(reports: StrategyReport[], topology?: Topology): Cand
     }
   }
   const candidates: Candidate[] = [];
+  const supportedClass = new Map<string, FaultClass>();
   const uncalledBy = new Map<string, Set<string>>();
+  const crowdedBy = new Map<string, Set<string>>();
   for (const [service, hypotheses] of byService) {
+    for (const victim of hypotheses.flatMap((h) => h.crowds ?? [])) {
+      const set = crowdedBy.get(victim) ?? new Set<string>();
+      set.add(service);
+      crowdedBy.set(victim, set);
+    }
     for (const h of hypotheses) {
       if (h.mechanism !== TRAFFIC_ORIGIN_MECHANISM) continue;
       const set = uncalledBy.get(service) ?? new Set<string>();
@@ -73,6 +80,7 @@ export function synthesize(reports: StrategyReport[], topology?: Topology): Cand
       }
     }
     const top = hypotheses[0];
+    supportedClass.set(service, mostSupportedClass(hypotheses));
     candidates.push({
       service,
       entity: top.entity,
@@ -83,9 +91,28 @@ export function synthesize(reports: StrategyReport[], topology?: Topology): Cand
       evidence: evidence.slice(0, MAX_EVIDENCE_PER_CANDIDATE),
     });
   }
-  if (topology) demoteVictims(candidates, topology, uncalledBy);
+  if (topology) demoteVictims(candidates, topology, uncalledBy, supportedClass);
+  demoteCrowded(candidates, crowdedBy);
   for (const candidate of candidates) if (latencyOnly(candidate)) candidate.score *= LATENCY_ONLY_RANK_FACTOR;
   return candidates.sort((a, b) => b.score - a.score || a.service.localeCompare(b.service));
+}
+
+/**
+ * The fault class most strategies support for a service (each strategy's best score per class, summed). It decides
+ * whether the service is a victim: one strategy's loud reading (its callers time out on it) does not outvote three
+ * that saw its own CPU run out. The candidate still reports its strongest hypothesis.
+ */
+function mostSupportedClass(sorted: Hypothesis[]): FaultClass {
+  const support = new Map<string, Map<string, number>>();
+  for (const h of sorted) {
+    const byStrategy = support.get(h.faultClass) ?? new Map<string, number>();
+    byStrategy.set(h.strategy, Math.max(byStrategy.get(h.strategy) ?? 0, h.score));
+    support.set(h.faultClass, byStrategy);
+  }
+  const total = (faultClass: string) => [...(support.get(faultClass)?.values() ?? [])].reduce((a, b) => a + b, 0);
+  let best = sorted[0];
+  for (const h of sorted) if (total(h.faultClass) > total(best.faultClass)) best = h;
+  return best.faultClass;
 }
 
 const LATENCY_KINDS = new Set(["latency_p50", "latency_p90", "latency_p99", "latency_avg"]);
@@ -110,6 +137,21 @@ export function latencyOnly(candidate: Candidate): boolean {
   );
 }
 
+/**
+ * A service crowded on its node by a noisy neighbour suffers the neighbour's doing (throttled, slow, timing out), whatever
+ * else it shows: it ranks below the neighbour once the neighbour is about as strong.
+ */
+function demoteCrowded(candidates: Candidate[], crowdedBy: Map<string, Set<string>>): void {
+  const original = new Map(candidates.map((c) => [c.service, c.score]));
+  for (const candidate of candidates) {
+    const neighbours = crowdedBy.get(candidate.service);
+    if (!neighbours) continue;
+    const own = original.get(candidate.service) ?? 0;
+    const explained = [...neighbours].some((n) => (original.get(n) ?? 0) >= own * EXPLAINS_SHARE);
+    if (explained) candidate.score = Math.min(candidate.score, own * VICTIM_FACTOR);
+  }
+}
+
 /** Symptoms that travel upstream from a cause to its callers; a resource fault of the caller's own does not. */
 const PROPAGATING = new Set(["network_delay", "code_error", "dependency", "socket"]);
 
@@ -130,10 +172,15 @@ function canExplain(caller: Candidate, callee: Candidate): boolean {
  * those callees failing first (the caller gives up after it): an anomaly elsewhere downstream does not say why those
  * calls stopped.
  */
-function demoteVictims(candidates: Candidate[], topology: Topology, uncalledBy: Map<string, Set<string>>): void {
+function demoteVictims(
+  candidates: Candidate[],
+  topology: Topology,
+  uncalledBy: Map<string, Set<string>>,
+  supportedClass: Map<string, FaultClass>,
+): void {
   const original = new Map(candidates.map((c) => [c.service, c.score]));
   for (const candidate of candidates) {
-    if (!PROPAGATING.has(candidate.faultClass)) continue;
+    if (!PROPAGATING.has(supportedClass.get(candidate.service) ?? candidate.faultClass)) continue;
     const own = original.get(candidate.service) ?? 0;
     const uncalled = uncalledBy.get(candidate.service);
     const downstream = uncalled ?? downstreamOf(topology, candidate.service);

@@ -19,6 +19,8 @@ export interface Lead {
   refType?: "k8s" | "metric";
   summary: string;
   since?: number;
+  /** For a noisy neighbour: the services of the other pods on its node. */
+  crowds?: string[];
 }
 
 export interface LeadContext {
@@ -196,6 +198,23 @@ export function findingLeads(findings: K8sFinding[], ctx: LeadContext): Lead[] {
 
 function nodeOf(pod: K8sObject): string | undefined {
   return (pod.spec as { nodeName?: string } | undefined)?.nodeName;
+}
+
+/** Services with pods on `node` (from pod specs and from the node label of pod series), except `except`. */
+function servicesOnNode(node: string, series: MetricSeries[], ctx: LeadContext, except: string): string[] {
+  const services = new Set<string>();
+  for (const pod of ctx.pods) {
+    if (nodeOf(pod) !== node) continue;
+    const service = serviceOfName(pod.metadata.name, ctx.known);
+    if (service) services.add(service);
+  }
+  for (const s of series) {
+    if (s.labels.node !== node || !s.labels.pod) continue;
+    const service = s.labels.service ?? serviceOfName(s.labels.pod, ctx.known);
+    if (service) services.add(service);
+  }
+  services.delete(except);
+  return [...services].sort();
 }
 
 /**
@@ -380,6 +399,7 @@ export function noisyNeighbourLeads(series: MetricSeries[], ctx: LeadContext): {
       refType: "metric",
       summary: `node ${node} CPU ${from.toPrecision(3)} → ${to.toPrecision(3)}; pod ${pod} added ${heavy.added.toPrecision(3)} ${appeared ? "(pod started in the window)" : "(sudden jump)"}`,
       since: ownScore?.onsetAt ?? heavy.series.points[0]?.[0],
+      crowds: servicesOnNode(node, series, ctx, service),
     });
   }
   return {

@@ -37,6 +37,8 @@ describe("agents/strategies/kubernetes-health", () => {
 
     assert.equal(report.hypotheses[0]?.service, "svc-2b7e");
     assert.equal(report.hypotheses[0]?.faultClass, "cpu");
+    assert.ok(report.hypotheses[0]?.crowds?.includes("svc-b21e"), "the victim sharing its node is named");
+    assert.ok(!report.hypotheses[0]?.crowds?.includes("svc-2b7e"), "not itself");
   });
 
   it("does not blame a pod busy with more traffic as a noisy neighbour", async () => {

@@ -114,6 +114,7 @@ export function combineLeads(leads: Lead[], frame: InvestigationFrame): Hypothes
         service,
       };
     });
+    const crowds = [...new Set(distinct.flatMap((l) => l.crowds ?? []))];
     hypotheses.push({
       service,
       entity: top.entity,
@@ -122,6 +123,7 @@ export function combineLeads(leads: Lead[], frame: InvestigationFrame): Hypothes
       score: Math.min(MAX_SCORE, 1 - miss),
       strategy: KUBERNETES_HEALTH,
       evidence,
+      ...(crowds.length > 0 ? { crowds } : {}),
     });
   }
   return hypotheses.sort((a, b) => b.score - a.score || a.service.localeCompare(b.service));

@@ -65,6 +65,11 @@ export interface Hypothesis {
    * synthesis ranks them below it.
    */
   crowds?: string[];
+  /**
+   * It names a cause that explains the symptoms (a change, the cluster's state, a resource at its limit), not a symptom
+   * itself (slower, failing, its callers time out): synthesis reports a candidate's fault class from it.
+   */
+  explains?: boolean;
 }
 
 export interface StrategyReport {

@@ -159,4 +159,22 @@ describe("agents/synthesis/merge", () => {
     assert.equal(ranked[0]?.mechanism, "timing out for 1 caller", "it still reports its strongest reading");
     assert.equal(loudOnly[0]?.service, "x", "with only the timeouts it is the callee's victim");
   });
+
+  it("reports the fault class of a hypothesis that names a cause over the louder symptom it explains", () => {
+    const timeouts = h("x", 0.8, { strategy: "errors", mechanism: "timing out for 2 callers" });
+    const atLimit = h("x", 0.6, {
+      strategy: "saturation",
+      faultClass: "cpu",
+      mechanism: "CPU at 95% of its limit",
+      explains: true,
+    });
+    const faint = { ...atLimit, score: 0.3 };
+
+    const [withCause] = synthesize([report([timeouts, atLimit])]);
+    const [withFaintCause] = synthesize([report([timeouts, faint])]);
+
+    assert.equal(withCause?.faultClass, "cpu");
+    assert.equal(withCause?.mechanism, "CPU at 95% of its limit");
+    assert.equal(withFaintCause?.faultClass, "network_delay", "a cause far weaker than the symptom does not speak");
+  });
 });

@@ -79,7 +79,7 @@ export function synthesize(reports: StrategyReport[], topology?: Topology): Cand
         evidence.push(e);
       }
     }
-    const top = hypotheses[0];
+    const top = reportedHypothesis(hypotheses);
     supportedClass.set(service, mostSupportedClass(hypotheses));
     candidates.push({
       service,
@@ -95,6 +95,19 @@ export function synthesize(reports: StrategyReport[], topology?: Topology): Cand
   demoteCrowded(candidates, crowdedBy);
   for (const candidate of candidates) if (latencyOnly(candidate)) candidate.score *= LATENCY_ONLY_RANK_FACTOR;
   return candidates.sort((a, b) => b.score - a.score || a.service.localeCompare(b.service));
+}
+
+/** An explaining hypothesis names the candidate's class once it reaches this share of the strongest one's score. */
+const EXPLAINS_CLASS_SHARE = 0.5;
+
+/**
+ * What a candidate reports as its fault class and mechanism: the strongest hypothesis that names a cause (a change,
+ * the cluster's state, a resource at its limit) when it is about as strong as the strongest reading overall, else the
+ * strongest reading. "CPU at 95% of its limit" says why its callers time out; "its callers time out" does not.
+ */
+function reportedHypothesis(sorted: Hypothesis[]): Hypothesis {
+  const cause = sorted.find((h) => h.explains);
+  return cause && cause.score >= sorted[0].score * EXPLAINS_CLASS_SHARE ? cause : sorted[0];
 }
 
 /**

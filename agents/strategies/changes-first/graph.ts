@@ -318,6 +318,7 @@ function analyse(state: S) {
       score,
       strategy: CHANGES_FIRST,
       evidence,
+      explains: true,
     });
   }
   // One hypothesis per service: its most damning change.

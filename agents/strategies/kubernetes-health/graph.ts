@@ -123,6 +123,7 @@ export function combineLeads(leads: Lead[], frame: InvestigationFrame): Hypothes
       score: Math.min(MAX_SCORE, 1 - miss),
       strategy: KUBERNETES_HEALTH,
       evidence,
+      explains: true,
       ...(crowds.length > 0 ? { crowds } : {}),
     });
   }

@@ -63,6 +63,8 @@ interface Lead {
   weight: number;
   series: MetricSeries;
   scored: SeriesScore;
+  /** Its level against a known limit says it ran out, not only that it moved. */
+  atLimit?: boolean;
 }
 
 /** A stand-in score for a series with no baseline: its own level, nothing to compare with. */
@@ -153,6 +155,7 @@ function analyse(state: S) {
         weight: saturationWeight(utilization, scored.score) ?? 0,
         series: s,
         scored,
+        atLimit: utilization !== undefined,
       });
     } else if (s.kind === "mem") {
       const limitLine = matchingLimitSeries(s, limitSeries);
@@ -169,6 +172,7 @@ function analyse(state: S) {
         weight: saturationWeight(utilization, scored.score) ?? 0,
         series: s,
         scored,
+        atLimit: utilization !== undefined,
       });
     } else if (s.kind === "disk_usage") {
       const utilization = peak <= 1 ? peak : peak <= 100 ? peak / 100 : undefined;
@@ -226,6 +230,7 @@ function analyse(state: S) {
       score,
       strategy: SATURATION,
       evidence,
+      ...(top.atLimit ? { explains: true } : {}),
     });
   }
   hypotheses.sort((a, b) => b.score - a.score || a.service.localeCompare(b.service));

@@ -104,4 +104,24 @@ describe("agents/analysis/robust-score", () => {
     const jitter = scoreSeries(series([10, 10.1, 10.2, 10.1]), 2 * step, "latency_p90", { minBaseline: 2 });
     assert.ok(jitter && jitter.score < 4, `score ${jitter?.score}`);
   });
+
+  it("takes a previous episode at the start of the baseline for what it is, not for normal", () => {
+    // CPU of a previous fault still running when the window began, a quiet stretch, then this incident.
+    const contaminated = series([100, 98, 101, 3, 4, 3, 3.5, 88, 90]);
+    const scored = scoreSeries(contaminated, 7 * 60_000, "cpu");
+
+    assert.ok(scored);
+    assert.ok(scored.baseline < 5, `baseline ${scored.baseline}`);
+    assert.ok(scored.score > 10, `score ${scored.score}`);
+  });
+
+  it("keeps the whole baseline when the series stepped up inside it and stayed up: no hiding an early cause", () => {
+    const steppedEarly = series([3, 4, 3, 3.5, 88, 90, 89, 91, 90]);
+    const scored = scoreSeries(steppedEarly, 7 * 60_000, "cpu");
+
+    assert.ok(scored);
+    // Cutting the baseline at its step would make 89 the norm and the cause invisible.
+    assert.ok(scored.baseline < 50, `baseline ${scored.baseline}`);
+    assert.ok(scored.score > 4, `score ${scored.score}`);
+  });
 });

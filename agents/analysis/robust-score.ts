@@ -1,4 +1,5 @@
 import type { MetricKind } from "../../tools/interfaces.ts";
+import { detectChangePoint } from "./change-point.ts";
 import { finite, iqr, median } from "./robust-stats.ts";
 
 function halfSpreadMad(values: number[], center: number): number {
@@ -86,6 +87,26 @@ export interface ScoreOptions {
   minBaseline?: number;
 }
 
+/** How cleanly a baseline must split in two before its earlier part is taken for a previous episode. */
+const EPISODE_STRENGTH = 0.6;
+
+/**
+ * The baseline's values, without an earlier episode: when the baseline steps cleanly from one level to another and
+ * the incident moves back toward the earlier level (up, down, up again), the earlier part was a previous incident
+ * still running when the window began, and it would pass the new one off as normal. The later part is kept when it
+ * has `minPoints` points. A cause that stepped inside the baseline (down, up, up) keeps its whole baseline.
+ */
+function lastNormalRegime(baseline: Array<[number, number | null]>, test: number[], minPoints: number): number[] {
+  const values = finite(baseline.map(([, v]) => v));
+  if (test.length === 0) return values;
+  const cp = detectChangePoint(baseline, minPoints);
+  if (!cp || cp.strength < EPISODE_STRENGTH) return values;
+  const incident = median(test);
+  const backToward = Math.sign(incident - cp.after) === Math.sign(cp.before - cp.after) && cp.before !== cp.after;
+  if (!backToward) return values;
+  return finite(baseline.filter(([t]) => t >= cp.at).map(([, v]) => v));
+}
+
 /**
  * Robust score of one series: median and IQR of the baseline (points before `splitAt`) against the points from
  * `splitAt` on. The spread is floored so that a flat baseline does not turn measurement noise into a huge score.
@@ -99,10 +120,14 @@ export function scoreSeries(
   if (kind === "success_rate") return scoreSuccessRate(points, splitAt, options);
   const onsetThreshold = options.onsetThreshold ?? 3;
   const minBaseline = options.minBaseline ?? 3;
-  const baseline = finite(points.filter(([t]) => t < splitAt).map(([, v]) => v));
   const test = points.filter(([t, v]) => t >= splitAt && typeof v === "number" && Number.isFinite(v)) as Array<
     [number, number]
   >;
+  const baseline = lastNormalRegime(
+    points.filter(([t]) => t < splitAt),
+    test.map(([, v]) => v),
+    minBaseline,
+  );
   if (baseline.length < minBaseline || test.length === 0) return undefined;
   const center = median(baseline);
   // Floors: 5% of the baseline level, so measurement jitter on a flat baseline is not an anomaly; and, for a

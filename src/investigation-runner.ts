@@ -93,7 +93,11 @@ export async function runInvestigation(investigationId: string, deps: RunnerDeps
     }
     let messageTs = record.slackMessageTs ?? undefined;
     if (thread && notifier && !messageTs) {
-      const progress = await notifier.postProgress(thread, record.alert, { strategiesDone: 0, strategiesTotal: 0 });
+      // Likewise for the progress message: an earlier attempt may have posted it and died before recording it.
+      const earlier = record.attempts > 0 ? await notifier.findProgressMessage(thread, investigationId) : undefined;
+      const progress =
+        earlier ??
+        (await notifier.postProgress(thread, record.alert, { strategiesDone: 0, strategiesTotal: 0 }, investigationId));
       messageTs = progress.ts;
       await store.setSlackMessage(investigationId, messageTs);
     }

@@ -226,6 +226,19 @@ describe("agents/analysis/trace-analysis", () => {
     assert.ok(dependencies.length > 0);
   });
 
+  it("reuses the trees of one span array and rebuilds them when the array grew", () => {
+    const spans = [span("a", "1", "", "web", 0, 10), span("a", "2", "1", "api", 1, 5)];
+
+    const first = buildTraceTrees(spans);
+    const again = buildTraceTrees(spans);
+    spans.push(span("b", "1", "", "web", 20, 10));
+    const grown = buildTraceTrees(spans);
+
+    assert.equal(again, first);
+    assert.notEqual(grown, first);
+    assert.equal(grown.length, 2);
+  });
+
   describe("cutShortTraces", () => {
     /**
      * One request path of web: catalog, then cart, then ads. `cut` traces stop right after the catalog call, where

@@ -94,11 +94,21 @@ function buildTree(traceId: string, spans: SpanRecord[]): TraceTree {
   return { traceId, roots, nodes, startMs, endMs };
 }
 
-/** One tree per trace, ordered by trace id; children ordered by start time. */
+/**
+ * Trees built from a span array, kept while the array lives: a strategy runs several analyses over one sample, and
+ * building the trees is most of their cost. The length guards against an array that grew since.
+ */
+const treeCache = new WeakMap<SpanRecord[], { length: number; trees: TraceTree[] }>();
+
+/** One tree per trace, ordered by trace id; children ordered by start time. Treat the trees as read-only. */
 export function buildTraceTrees(spans: SpanRecord[]): TraceTree[] {
+  const cached = treeCache.get(spans);
+  if (cached && cached.length === spans.length) return cached.trees;
   const trees: TraceTree[] = [];
   for (const [traceId, list] of groupByTrace(spans)) trees.push(buildTree(traceId, list));
-  return trees.sort((a, b) => compareStrings(a.traceId, b.traceId));
+  trees.sort((a, b) => compareStrings(a.traceId, b.traceId));
+  treeCache.set(spans, { length: spans.length, trees });
+  return trees;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -25,6 +25,8 @@ export const FEEDBACK_ACTION_IDS = [
 
 /** `metadata.event_type` of the alert messages Vigil posts, so it can recover the alert from its own message. */
 export const ALERT_METADATA_EVENT_TYPE = "vigil_alert";
+/** `metadata.event_type` of the progress message in a thread, so a retried attempt finds the one it already posted. */
+export const INVESTIGATION_METADATA_EVENT_TYPE = "vigil_investigation";
 
 /** Slack's documented limits; exceeding them makes chat.postMessage fail with invalid_blocks. */
 export const SLACK_LIMITS = {
@@ -99,7 +101,7 @@ export function renderAlertMessage(unsafe: Alert): SlackMessage {
 }
 
 /** The message Vigil posts in the thread as soon as it starts, edited in place as strategies report. */
-export function renderRunning(unsafe: Alert, progress: InvestigationProgress): SlackMessage {
+export function renderRunning(unsafe: Alert, progress: InvestigationProgress, investigationId?: string): SlackMessage {
   const alert = redactDeep(unsafe);
   const total = Math.max(0, Math.floor(progress.strategiesTotal));
   const done = Math.min(total, Math.max(0, Math.floor(progress.strategiesDone)));
@@ -113,6 +115,14 @@ export function renderRunning(unsafe: Alert, progress: InvestigationProgress): S
   return {
     text: truncate(`Investigating ${alert.alertname}: ${done}/${total} strategies done`, SLACK_LIMITS.fallbackText),
     blocks,
+    ...(investigationId
+      ? {
+          metadata: {
+            event_type: INVESTIGATION_METADATA_EVENT_TYPE,
+            event_payload: { investigation_id: investigationId },
+          },
+        }
+      : {}),
   };
 }
 

@@ -97,6 +97,21 @@ describe("slack/notifier", () => {
     assert.equal(slack.callsTo("chat.postMessage").length, 2, "the summary did not add a message");
   });
 
+  it("finds the progress message an earlier attempt posted in the thread, by the investigation id in its metadata", async () => {
+    const alert = testAlert();
+    const { ts: threadTs } = await notifier.postAlert(alert);
+    const thread = { channel: CHANNEL, threadTs };
+    const posted = await notifier.postProgress(thread, alert, { strategiesDone: 0, strategiesTotal: 0 }, "inv-41");
+
+    const found = await notifier.findProgressMessage(thread, "inv-41");
+    const other = await notifier.findProgressMessage(thread, "inv-42");
+
+    assert.equal(found?.ts, posted.ts);
+    assert.equal(other, undefined);
+    const replies = slack.callsTo("conversations.replies").at(-1);
+    assert.equal(String(replies?.args.include_all_metadata), "true", "Slack drops metadata unless asked for it");
+  });
+
   it("posts the summary in the thread when there is no progress message", async () => {
     const { ts: threadTs } = await notifier.postAlert(testAlert());
 

@@ -13,6 +13,7 @@ import type { Logger } from "pino";
 import type { Alert, InvestigationResult } from "../../agents/types.ts";
 import {
   ALERT_METADATA_EVENT_TYPE,
+  INVESTIGATION_METADATA_EVENT_TYPE,
   type InvestigationProgress,
   renderAlertMessage,
   renderRunning,
@@ -36,7 +37,18 @@ export interface SlackNotifier {
   findAlertMessage(alert: Alert): Promise<{ channel: string; ts: string } | undefined>;
   /** Adds 👀 to a message. Already reacted is fine; other failures are logged, never thrown. */
   acknowledge(channel: string, ts: string): Promise<void>;
-  postProgress(thread: SlackThread, alert: Alert, progress: InvestigationProgress): Promise<{ ts: string }>;
+  /** Posts the progress message into the thread, tagged with the investigation id. */
+  postProgress(
+    thread: SlackThread,
+    alert: Alert,
+    progress: InvestigationProgress,
+    investigationId?: string,
+  ): Promise<{ ts: string }>;
+  /**
+   * The progress message an earlier attempt already posted in the thread (found by its metadata): a worker killed
+   * between posting and recording its ts must not leave two messages in the thread.
+   */
+  findProgressMessage(thread: SlackThread, investigationId: string): Promise<{ ts: string } | undefined>;
   updateProgress(thread: SlackThread, messageTs: string, alert: Alert, progress: InvestigationProgress): Promise<void>;
   /** Edits the progress message into the summary when its ts is known, otherwise posts the summary in the thread. */
   postOrUpdateSummary(
@@ -154,9 +166,28 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
       }
     },
 
-    async postProgress(thread, alert, progress) {
-      const ts = await post(thread.channel, renderRunning(alert, progress), thread.threadTs);
+    async postProgress(thread, alert, progress, investigationId) {
+      const ts = await post(thread.channel, renderRunning(alert, progress, investigationId), thread.threadTs);
       return { ts };
+    },
+
+    async findProgressMessage(thread, investigationId) {
+      const replies = await call("conversations.replies", () =>
+        client.conversations.replies({
+          channel: thread.channel,
+          ts: thread.threadTs,
+          limit: 200,
+          include_all_metadata: true,
+        }),
+      );
+      const found = (replies.messages ?? []).find((m) => {
+        const meta = (m as { metadata?: { event_type?: string; event_payload?: Record<string, unknown> } }).metadata;
+        return (
+          meta?.event_type === INVESTIGATION_METADATA_EVENT_TYPE &&
+          meta?.event_payload?.investigation_id === investigationId
+        );
+      });
+      return found?.ts ? { ts: found.ts } : undefined;
     },
 
     async updateProgress(thread, messageTs, alert, progress) {

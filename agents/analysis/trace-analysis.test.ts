@@ -278,6 +278,34 @@ describe("agents/analysis/trace-analysis", () => {
       );
     });
 
+    it("follows a mid-tier service's own requests, through its internal spans, and shares them over that operation", () => {
+      // web → checkout (PlaceOrder) → [client span] → payments, then shipping. After the split most orders stop after
+      // payments; they are a small share of all traces, a large one of checkout's own requests.
+      const spans: SpanRecord[] = [];
+      const add = (i: number, t: number, order: boolean, cut: boolean) => {
+        const id = `${t < 10_000 ? "b" : "a"}${i}`;
+        spans.push(span(id, "r", "", "web", t, 9, "unset", "GET /"));
+        spans.push(span(id, "c", "r", "catalog", t + 1, 1, "unset", "List"));
+        if (!order) return;
+        spans.push(span(id, "o", "r", "checkout", t + 2, 6, "unset", "PlaceOrder"));
+        spans.push(span(id, "oc", "o", "checkout", t + 2.5, 2, "unset", "client Charge"));
+        spans.push(span(id, "p", "oc", "payments", t + 3, 1, "unset", "Charge"));
+        if (!cut) spans.push(span(id, "s", "o", "shipping", t + 5, 1, "unset", "Ship"));
+      };
+      for (let i = 0; i < 100; i++) add(i, i * 10, i % 10 === 0, false);
+      for (let i = 0; i < 100; i++) add(i, 10_000 + i * 10, i % 10 === 0, i % 20 === 0);
+
+      const result = cutShortTraces(spans, 10_000);
+
+      const top = result.callees[0];
+      assert.equal(top?.service, "payments");
+      assert.equal(top?.caller, "checkout");
+      assert.equal(top?.operation, "PlaceOrder");
+      assert.equal(top?.requestsAfter, 10);
+      assert.equal(top?.cutShort, 5);
+      assert.ok(top && top.share >= 0.4, `share ${top?.share}`);
+    });
+
     it("finds nothing when requests end where they always ended", () => {
       const sometimes = (i: number) => i % 5 === 0;
       const spans = [...requests(40, 0, sometimes, "b"), ...requests(40, 10_000, sometimes, "a")];

@@ -518,14 +518,18 @@ export function serviceDependencies(spans: SpanRecord[]): ServiceDependency[] {
 export interface CutShortCallee {
   /** The callee right after whose call requests now end. */
   service: string;
-  /** The entry service whose requests stop there. */
+  /** The service whose requests stop there. */
   caller: string;
-  /** Traces after the split that ended right after calling `service`, at a point where other requests go on. */
+  /** The caller's operation (its entry span's name) whose requests stop there. */
+  operation: string;
+  /** Requests of that operation after the split that ended right after calling `service`, where others go on. */
   cutShort: number;
   /** How many of those the baseline's rate of ending at the same point does not predict. */
   excess: number;
-  /** `excess` over every trace after the split. */
+  /** `excess` over the operation's requests after the split. */
   share: number;
+  /** The operation's requests after the split. */
+  requestsAfter: number;
   /** Up to 5 traces cut short after calling `service`, for evidence. */
   exampleTraceIds: string[];
 }
@@ -533,68 +537,80 @@ export interface CutShortCallee {
 export interface CutShortAnalysis {
   tracesBefore: number;
   tracesAfter: number;
-  /** Callees by excess, largest first. */
+  /** Callees by share, largest first. */
   callees: CutShortCallee[];
 }
 
-/** Visits of one point of the request path: how many traces ended there and how many went on, per side. */
+/** Visits of one point of a request path: how many requests ended there and how many went on, per side. */
 interface PathPoint {
+  operation: string;
   callee: string;
-  caller: string;
   ended: [number, number];
   wentOn: [number, number];
   endedAfter: string[];
 }
 
 /**
- * The calls an entry service makes, in order: spans of another service whose parent is a span of the entry service.
- * The path key is the root operation plus each call's service and operation.
+ * Every request a trace holds, as its service saw it: an entry span (a root, or a span whose parent is in another
+ * service) and the calls it made to other services, in order, through its own service's spans. The path key is the
+ * operation (service and entry span name) plus each call's service and operation.
  */
-function entryCallPath(tree: TraceTree): { caller: string; keys: string[]; callees: string[] } | undefined {
-  // Orphans (a parent that was not received) make the path incomplete.
-  if (tree.roots.length !== 1 || tree.roots[0].span.parentSpanId) return undefined;
-  const root = tree.roots[0].span;
-  const calls: SpanNode[] = [];
-  for (const node of tree.nodes.values()) {
-    if (node.parent?.span.service === root.service && node.span.service !== root.service) calls.push(node);
+function requestPaths(tree: TraceTree): Array<{ operation: string; keys: string[]; callees: string[] }> {
+  const paths: Array<{ operation: string; keys: string[]; callees: string[] }> = [];
+  for (const entry of tree.nodes.values()) {
+    if (entry.parent && entry.parent.span.service === entry.span.service) continue;
+    const service = entry.span.service;
+    const calls: SpanNode[] = [];
+    const stack = [...entry.children];
+    while (stack.length > 0) {
+      const node = stack.pop() as SpanNode;
+      if (node.span.service === service) stack.push(...node.children);
+      else calls.push(node);
+    }
+    calls.sort(byStart);
+    const operation = operationKey(entry.span);
+    const keys: string[] = [];
+    let key = operation;
+    for (const call of calls) {
+      key = `${key}${KEY_SEPARATOR}${operationKey(call.span)}`;
+      keys.push(key);
+    }
+    paths.push({ operation, keys, callees: calls.map((c) => c.span.service) });
   }
-  calls.sort(byStart);
-  const keys: string[] = [];
-  let key = root.name;
-  for (const call of calls) {
-    key = `${key}${KEY_SEPARATOR}${operationKey(call.span)}`;
-    keys.push(key);
-  }
-  return { caller: root.service, keys, callees: calls.map((c) => c.span.service) };
+  return paths;
 }
 
 /**
  * Requests that now end right after one call, where before they went on: the callee's answer makes its caller give
  * up. This finds a failing callee when spans carry no error status, and it explains why a caller "stopped calling"
- * its other callees. Each point of the entry service's call path (the calls so far, in order) is compared with the
- * baseline's rate of ending there (a Beta(1,1) prior where the baseline never reached it); a point that no request
- * ever went on from is a natural last call and never counts.
+ * its other callees. Every service's requests are followed, not only the entry service's. Each point of a request
+ * path (the calls so far, in order) is compared with the baseline's rate of ending there (a Beta(1,1) prior where
+ * the baseline never reached it); a point that no request ever went on from is a natural last call and never counts.
+ * Traces with a missing parent span are left out: their paths are incomplete.
  */
 export function cutShortTraces(spans: SpanRecord[], splitAt: number): CutShortAnalysis {
   const points = new Map<string, PathPoint>();
   const traces: [number, number] = [0, 0];
+  const requestsAfter = new Map<string, number>();
   for (const tree of buildTraceTrees(spans)) {
-    const path = entryCallPath(tree);
-    if (!path) continue;
+    if (tree.roots.length !== 1 || tree.roots[0].span.parentSpanId) continue;
     const side = tree.startMs < splitAt ? 0 : 1;
     traces[side] += 1;
-    path.keys.forEach((key, i) => {
-      let point = points.get(key);
-      if (!point) {
-        point = { callee: path.callees[i], caller: path.caller, ended: [0, 0], wentOn: [0, 0], endedAfter: [] };
-        points.set(key, point);
-      }
-      if (i < path.keys.length - 1) point.wentOn[side] += 1;
-      else {
-        point.ended[side] += 1;
-        if (side === 1 && point.endedAfter.length < MAX_EXAMPLES) point.endedAfter.push(tree.traceId);
-      }
-    });
+    for (const path of requestPaths(tree)) {
+      if (side === 1) requestsAfter.set(path.operation, (requestsAfter.get(path.operation) ?? 0) + 1);
+      path.keys.forEach((key, i) => {
+        let point = points.get(key);
+        if (!point) {
+          point = { operation: path.operation, callee: path.callees[i], ended: [0, 0], wentOn: [0, 0], endedAfter: [] };
+          points.set(key, point);
+        }
+        if (i < path.keys.length - 1) point.wentOn[side] += 1;
+        else {
+          point.ended[side] += 1;
+          if (side === 1 && point.endedAfter.length < MAX_EXAMPLES) point.endedAfter.push(tree.traceId);
+        }
+      });
+    }
   }
   const byCallee = new Map<string, CutShortCallee>();
   for (const point of points.values()) {
@@ -604,13 +620,16 @@ export function cutShortTraces(spans: SpanRecord[], splitAt: number): CutShortAn
     const goesOn = (wentOnBefore + 1) / (endedBefore + wentOnBefore + 2);
     const excess = endedAfter - (endedAfter + wentOnAfter) * (1 - goesOn);
     if (excess <= 0) continue;
-    const key = `${point.caller}${KEY_SEPARATOR}${point.callee}`;
+    const key = `${point.operation}${KEY_SEPARATOR}${point.callee}`;
+    const { service: caller, name: operation } = splitKey(point.operation);
     const entry = byCallee.get(key) ?? {
       service: point.callee,
-      caller: point.caller,
+      caller,
+      operation,
       cutShort: 0,
       excess: 0,
       share: 0,
+      requestsAfter: requestsAfter.get(point.operation) ?? 0,
       exampleTraceIds: [],
     };
     entry.cutShort += endedAfter;
@@ -619,7 +638,7 @@ export function cutShortTraces(spans: SpanRecord[], splitAt: number): CutShortAn
     byCallee.set(key, entry);
   }
   const callees = [...byCallee.values()];
-  for (const c of callees) c.share = traces[1] > 0 ? c.excess / traces[1] : 0;
-  callees.sort((a, b) => b.excess - a.excess || compareStrings(a.service, b.service));
+  for (const c of callees) c.share = c.requestsAfter > 0 ? c.excess / c.requestsAfter : 0;
+  callees.sort((a, b) => b.share - a.share || b.excess - a.excess || compareStrings(a.service, b.service));
   return { tracesBefore: traces[0], tracesAfter: traces[1], callees };
 }

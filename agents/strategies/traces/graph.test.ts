@@ -175,7 +175,10 @@ describe("agents/strategies/traces", () => {
     const top = out.report.hypotheses[0];
     assert.equal(top?.service, "catalog");
     assert.equal(top?.mechanism, "requests end right after calling it");
-    assert.match(top?.evidence[0]?.summary ?? "", /web requests after the onset end right after calling catalog/);
+    assert.match(
+      top?.evidence[0]?.summary ?? "",
+      /web GET \/product requests after the onset end right after calling catalog/,
+    );
     assert.ok(
       out.report.checked.some((c) => /request paths: \d+ traces after the onset/.test(c)),
       out.report.checked.join("; "),

@@ -191,7 +191,7 @@ function analyse(state: S): { hypotheses: Hypothesis[]; checked: string[] } {
           `${TRACES}-${counter}`,
           c.exampleTraceIds[0],
           c.service,
-          `${c.cutShort} of ${cut.tracesAfter} ${c.caller} requests after the onset end right after calling ${c.service}, where others go on (${Math.round(c.excess)} more than the baseline predicts; e.g. ${c.exampleTraceIds[0]})`,
+          `${c.cutShort} of ${c.requestsAfter} ${c.caller} ${c.operation} requests after the onset end right after calling ${c.service}, where others go on (${Math.round(c.excess)} more than the baseline predicts; e.g. ${c.exampleTraceIds[0]})`,
           frame,
         ),
       ],

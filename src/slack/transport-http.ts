@@ -22,6 +22,7 @@ import {
   verifySlackRequest,
 } from "@slack/bolt";
 import type { Logger } from "pino";
+import { z } from "zod";
 import { boltLoggerFrom } from "./bolt-logger.ts";
 
 export interface HttpEventsReceiverOptions {
@@ -104,6 +105,16 @@ export class HttpEventsReceiver implements Receiver {
       return;
     }
 
+    // Bolt answers a payload it cannot route with a 500; a signed body that is no Slack payload is a bad request.
+    if (!slackPayloadSchema.safeParse(body).success) {
+      this.logger.warn(
+        { type: typeof body.type === "string" ? body.type.slice(0, 40) : undefined },
+        "Unknown Slack payload",
+      );
+      HTTPModuleFunctions.buildNoBodyResponse(res, 400);
+      return;
+    }
+
     if (!this.app) {
       this.logger.error({}, "Slack request arrived before the Bolt app was initialised");
       HTTPModuleFunctions.buildNoBodyResponse(res, 503);
@@ -165,6 +176,25 @@ export class HttpEventsReceiver implements Receiver {
 }
 
 /** Events arrive as JSON; interactivity payloads as a form with a `payload` JSON field. */
+const anObject = z.object({}).passthrough();
+
+/**
+ * The payloads Bolt can route, each with the fields its routing reads: Events API callbacks, slash commands and the
+ * interactive payloads (actions, shortcuts, views, options). Anything else gets a 400 before it reaches Bolt.
+ */
+const slackPayloadSchema = z.union([
+  z
+    .object({ type: z.literal("event_callback"), event: z.object({ type: z.string().min(1) }).passthrough() })
+    .passthrough(),
+  z.object({ type: z.literal("app_rate_limited") }).passthrough(),
+  z.object({ command: z.string().min(1) }).passthrough(),
+  z.object({ type: z.enum(["block_actions", "interactive_message"]), actions: z.array(anObject).min(1) }).passthrough(),
+  z.object({ type: z.enum(["view_submission", "view_closed"]), view: anObject }).passthrough(),
+  z.object({ type: z.enum(["shortcut", "message_action"]), callback_id: z.string().min(1) }).passthrough(),
+  z.object({ type: z.enum(["block_suggestion", "dialog_suggestion"]) }).passthrough(),
+  z.object({ type: z.enum(["dialog_submission", "dialog_cancellation"]), callback_id: z.string() }).passthrough(),
+]);
+
 function parseBody(raw: string, isForm: boolean): Record<string, unknown> {
   if (!isForm) return asRecord(JSON.parse(raw));
   const form = parseQuery(raw);

@@ -275,7 +275,7 @@ describe("test/hardening/hostile-input: the daemon refuses hostile requests and 
     assert.equal(posts.length, 1, "one thread message for one event delivered four times");
   });
 
-  it("refuses unsigned garbage with 401, and answers signed garbage without going down", async () => {
+  it("refuses unsigned garbage with 401, and answers signed garbage with a 2xx or 4xx without going down", async () => {
     const garbage = fc.oneof(
       fc.jsonValue({ maxDepth: 5 }).map((v) => ({ raw: JSON.stringify(v), form: false })),
       fc.string({ unit: "binary", maxLength: 500 }).map((s) => ({ raw: s, form: false })),
@@ -321,14 +321,17 @@ describe("test/hardening/hostile-input: the daemon refuses hostile requests and 
           "x-slack-signature": signSlackRequest(`${SIGNING_SECRET}-guess`, ts, raw),
         });
         if (!(form && /(^|&)ssl_check=1(&|$)/.test(raw))) assert.equal(forged.status, 401, raw.slice(0, 120));
-        // Signed garbage can only come from Slack (or whoever holds the secret): it must be answered, and must not
-        // take the daemon down. (Bolt answers a payload it cannot route with 500: see docs/security.md.)
+        // Signed garbage can only come from Slack (or whoever holds the secret): it is answered (a 2xx when Bolt can
+        // route it, else a 4xx), never with a 5xx, and never takes the daemon down.
         const signed = await rawPost(events, raw, {
           "content-type": contentType,
           "x-slack-request-timestamp": String(ts),
           "x-slack-signature": signSlackRequest(SIGNING_SECRET, ts, raw),
         });
-        assert.ok(signed.status >= 200 && signed.status <= 500, `signed garbage got ${signed.status}`);
+        assert.ok(
+          signed.status >= 200 && signed.status < 500,
+          `signed garbage got ${signed.status}: ${raw.slice(0, 200)}`,
+        );
       }),
       { seed: 9004, numRuns: 60 },
     );

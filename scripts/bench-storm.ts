@@ -120,13 +120,15 @@ if ("skip" in database) {
 {
   const single = await startDaemon({ ...env, LOG_LEVEL: "info" });
   // The embedded store belongs to the daemon process; count through its API instead of opening the data dir.
+  // The list is paginated: read the totals it reports, per status where the SQL asks for some.
+  const total = async (status?: string) => {
+    const res = await fetch(`${single.url}/api/investigations?pageSize=1${status ? `&status=${status}` : ""}`);
+    return ((await res.json()) as { total: number }).total;
+  };
   const count = async (sql: string) => {
-    const res = await fetch(`${single.url}/api/investigations?limit=500`);
-    const body = (await res.json()) as { investigations: Array<{ status: string }> };
     if (sql.includes("investigation_alerts")) return Number.NaN;
-    if (sql.includes("status IN"))
-      return body.investigations.filter((i) => i.status === "queued" || i.status === "running").length;
-    return body.investigations.length;
+    if (sql.includes("status IN")) return (await total("queued")) + (await total("running"));
+    return total();
   };
   await storm("One replica on the embedded store (PGlite)", [single], count);
   await single.stop();

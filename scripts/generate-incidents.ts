@@ -685,6 +685,7 @@ type Scenario =
   | "noisy-neighbour"
   | "cpu-saturation"
   | "network-delay"
+  | "silent-callee-failure"
   | "control";
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -701,6 +702,7 @@ export const SCENARIOS: readonly Scenario[] = [
   "noisy-neighbour",
   "cpu-saturation",
   "network-delay",
+  "silent-callee-failure",
 ];
 
 interface CaseSpec {
@@ -763,6 +765,9 @@ const PLAN: CaseSpec[] = [
   { scenario: "control", system: "ledger", stepMs: S15, traces: true },
   { scenario: "control", system: "ledger", stepMs: S300, short: true },
   { scenario: "control", system: "shop", stepMs: S60, short: true, variant: "benign-deploy" },
+  // Appended after the original 36 cases: every case is seeded from its own index, so these leave the others intact.
+  { scenario: "silent-callee-failure", system: "shop", cause: "cart", stepMs: S60, traces: true },
+  { scenario: "silent-callee-failure", system: "ledger", cause: "svc-91d2", stepMs: S15, traces: true },
 ];
 
 const FAULT_CLASS: Record<Scenario, string> = {
@@ -779,6 +784,7 @@ const FAULT_CLASS: Record<Scenario, string> = {
   "noisy-neighbour": "cpu",
   "cpu-saturation": "cpu",
   "network-delay": "network_delay",
+  "silent-callee-failure": "code_error",
   control: "none",
 };
 
@@ -796,6 +802,8 @@ const INDICATOR: Record<Scenario, string | null> = {
   "noisy-neighbour": "cpu",
   "cpu-saturation": "cpu",
   "network-delay": "latency_p90",
+  // Errors the cause does not count itself: they show in its callers' error rates and in the traces' request paths.
+  "silent-callee-failure": "error_rate",
   control: null,
 };
 
@@ -820,6 +828,8 @@ interface Effect {
   partial?: boolean;
   /** Traces: probability (at full intensity) that a call blocks for a long time. */
   stall?: number;
+  /** The service's instrumentation does not count its failures: it has no error-ratio series at all. */
+  errUncounted?: boolean;
 }
 
 interface PodState {
@@ -2340,6 +2350,71 @@ function applyScenario(b: CaseBuilder): void {
       b.victimKind = "timeout";
       break;
     }
+    case "silent-callee-failure": {
+      // A feature flag flipped at runtime (no change feed records it; no rollout, no restart) makes the cause answer
+      // most requests with an error that its own instrumentation does not count and that it does not log. Its callers
+      // give up right after the call, skip the calls they would have made next, and answer 5xx. Every span has
+      // status "unset": only the request paths in the traces and the metrics around the cause point at it.
+      const share = rng.range(0.75, 0.9);
+      b.victimsLouder = true;
+      const ce = b.setCause(cause, { err: share, errUncounted: true, latRel: rng.range(0.04, 0.15), cpuMul: 0.95 });
+      // Calls made after the cause's in the same request are skipped: those callees, and what they call, lose that
+      // share of the traffic they got from there.
+      const cut = new Set<string>();
+      const mark = (node: CallNode): void => {
+        const kids = node.children ?? [];
+        const k = kids.findIndex((c) => c.svc === cause);
+        if (k >= 0) for (const c of kids.slice(k + 1)) cut.add(`${node.svc}>${c.svc}`);
+        kids.forEach(mark);
+      };
+      for (const r of sys.routes) mark(r.root);
+      const rps = new Map<string, number>();
+      for (const s of [...b.topo()].reverse()) {
+        let r = s === sys.entry ? (b.baseRps.get(s) as number) : 0;
+        for (const [c, callee, per] of sys.calls)
+          if (callee === s) r += (rps.get(c) ?? 0) * per * (cut.has(`${c}>${s}`) ? 1 - share : 1);
+        rps.set(s, r);
+      }
+      for (const [s, r] of rps) {
+        const base = b.baseRps.get(s) as number;
+        if (s === cause || base <= 0 || r >= base * 0.99) continue;
+        const mul = r / base;
+        b.effects.set(s, {
+          onset: ce.onset,
+          ramp: [...ce.ramp],
+          latRel: 0,
+          err: 0,
+          rateMul: mul,
+          cpuMul: 1,
+          throttle: 0,
+          socket: 0.5 + 0.5 * mul,
+        });
+      }
+      b.victimKind = "5xx";
+      b.propagate(cause);
+      // Only requests whose path reaches the cause fail, and a caller that gives up early answers faster, not slower.
+      const reaches = (n: CallNode): boolean => n.svc === cause || (n.children ?? []).some(reaches);
+      const nodesOf = (n: CallNode, name: string): CallNode[] => [
+        ...(n.svc === name ? [n] : []),
+        ...(n.children ?? []).flatMap((c) => nodesOf(c, name)),
+      ];
+      for (const v of b.victims.keys()) {
+        let all = 0;
+        let hit = 0;
+        for (const r of sys.routes) {
+          const mine = nodesOf(r.root, v);
+          if (mine.length === 0) continue;
+          all += r.weight;
+          if (mine.some(reaches)) hit += r.weight;
+        }
+        const frac = all > 0 ? hit / all : 1;
+        const ve = b.effects.get(v) as Effect;
+        ve.err = Math.min(0.9, share * frac * rng.range(0.92, 1.05));
+        ve.latRel = -share * frac * rng.range(0.1, 0.3);
+        ve.cpuMul = 1 - 0.3 * share * frac;
+      }
+      return;
+    }
   }
   b.propagate(cause);
 }
@@ -2423,7 +2498,7 @@ function buildMetrics(b: CaseBuilder): {
     series.push({ name: `${prefix}_duration_seconds_p50`, kind: "latency_p50", labels, points: p50 });
     series.push({ name: `${prefix}_duration_seconds_p90`, kind: "latency_p90", labels, points: p90 });
     series.push({ name: `${prefix}_duration_seconds_p99`, kind: "latency_p99", labels, points: p99 });
-    series.push({ name: `${prefix}_error_ratio`, kind: "error_rate", labels, points: er });
+    if (!e?.errUncounted) series.push({ name: `${prefix}_error_ratio`, kind: "error_rate", labels, points: er });
     series.push({ name: `${prefix}_requests_per_second`, kind: "request_rate", labels, points: rr });
     if ((b.callees.get(def.name)?.length ?? 0) > 0 || def.role === "db")
       series.push({
@@ -2721,6 +2796,8 @@ function buildLogs(b: CaseBuilder): LogRec[] {
         const pod = podFor(def.name, i + 1);
         if (!pod || (!pod.serving(i + 1) && def.role !== "batch")) continue;
         const { level, line } = infoLine(b, def);
+        // The cause of a silent failure logs nothing at error level, not even background noise.
+        if (level === "error" && b.spec.scenario === "silent-callee-failure" && def.name === b.spec.cause) continue;
         out.push({ t: slot0 + rng.int(0, b.step - 1), labels: { service: def.name, pod: pod.name, level }, line });
       }
       const v = b.victims.get(def.name);
@@ -2795,7 +2872,10 @@ interface SpanRec {
 
 function buildSpans(b: CaseBuilder, logs: LogRec[]): SpanRec[] {
   const { rng, sys } = b;
-  const n = b.index === 0 ? 260 : rng.int(60, 90);
+  /** A tracer that sets no span status and records no response codes; callers give up after a failed call. */
+  const silent = b.spec.scenario === "silent-callee-failure";
+  // A silent failure shows only in the request paths, so its cases keep a denser sample (like the demo case).
+  const n = b.index === 0 ? 260 : silent ? rng.int(220, 280) : rng.int(60, 90);
   const out: SpanRec[] = [];
   const origins = new Set<string>([...b.effects.keys()].filter((s) => !b.victims.has(s)));
   let linked = 0;
@@ -2844,11 +2924,12 @@ function buildSpans(b: CaseBuilder, logs: LogRec[]): SpanRec[] {
           errMsg = `upstream ${child.svc} timed out after ${def.timeoutMs}ms`;
         } else {
           cursor += res.dur;
-          if (res.error && rng.chance(0.85)) {
+          if (res.error && (silent || rng.chance(0.85))) {
             error = true;
             errMsg ||= `upstream ${child.svc} returned 500`;
           }
         }
+        if (silent && res.error) break;
       }
       const end = cursor + excl * 0.7;
       const attrs: Record<string, unknown> = {};
@@ -2857,17 +2938,17 @@ function buildSpans(b: CaseBuilder, logs: LogRec[]): SpanRec[] {
       else if (node.op.includes(" ")) {
         attrs["http.method"] = node.op.split(" ")[0];
         attrs["http.route"] = node.op.split(" ")[1];
-        attrs["http.status_code"] = error ? (errMsg.includes("timed out") ? 504 : 500) : 200;
+        if (!silent) attrs["http.status_code"] = error ? (errMsg.includes("timed out") ? 504 : 500) : 200;
       } else {
         attrs["rpc.system"] = "grpc";
-        attrs["rpc.grpc.status_code"] = error ? (errMsg.includes("timed out") ? 4 : 13) : 0;
+        if (!silent) attrs["rpc.grpc.status_code"] = error ? (errMsg.includes("timed out") ? 4 : 13) : 0;
       }
       const podNames = b
         .livePods(node.svc, Math.min(i, b.nowIdx))
         .filter((p) => p.emitsMetrics)
         .map((p) => p.name);
       attrs["k8s.pod.name"] = podNames.length ? rng.pick(podNames) : node.svc;
-      if (errMsg) attrs["error.message"] = errMsg;
+      if (errMsg && !silent) attrs["error.message"] = errMsg;
       spans.push({
         traceId,
         spanId,
@@ -2876,10 +2957,12 @@ function buildSpans(b: CaseBuilder, logs: LogRec[]): SpanRec[] {
         name: node.op,
         startMs: fix(t, 3),
         durationMs: fix(end - t, 3),
-        status: error ? "error" : "ok",
+        status: silent ? "unset" : error ? "error" : "ok",
         attributes: attrs,
       });
-      if (error && errMsg && linked < 80 && rng.chance(0.35) && end <= b.now) {
+      // The cause of a silent failure does not log it; its callers do.
+      const unlogged = silent && node.svc === b.spec.cause;
+      if (error && errMsg && linked < 80 && !unlogged && rng.chance(0.35) && end <= b.now) {
         linked++;
         logs.push({
           t: Math.round(end),
@@ -3441,7 +3524,8 @@ function buildCase(seed: number, index: number, spec: CaseSpec, outDir: string):
   const v90 = entry.p90[b.alertIdx] ?? entry.baseP90;
   const ve = entry.err[b.alertIdx] ?? 0;
   let alertSvc = sys.entry;
-  if (spec.scenario !== "control" && rng.chance(0.15)) {
+  // A silent callee failure alerts on the entry service: nothing closer to the cause counts the errors.
+  if (spec.scenario !== "control" && spec.scenario !== "silent-callee-failure" && rng.chance(0.15)) {
     const direct = [...b.victims].filter(([s, v]) => v.depth === 1 && s !== sys.entry).map(([s]) => s);
     if (direct.length) alertSvc = rng.pick(direct);
   }
@@ -3665,6 +3749,9 @@ function readme(seed: number, cases: CaseSummary[]): string {
     "- Answers (`answers/<id>.json`) carry `rootCause {service, entity, faultClass, indicator}`, `aliases`, `injectedAt`,",
     "  `noFault`, plus `scenario` and `alertService`. For a noisy neighbour the root cause is the neighbour workload and",
     "  `victim` names the service it slowed down. For a database or cache outage the aliases name the database pod.",
+    "- `silent-callee-failure`: a runtime feature-flag flip that no change feed recorded makes a callee fail requests",
+    "  without counting or logging it (no error-ratio series of its own) and every span has status `unset`; its caller",
+    "  gives up right after the call, so after the onset requests end there and the callees after it lose traffic.",
     "",
   ];
   return lines.join("\n");

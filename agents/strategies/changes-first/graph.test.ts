@@ -93,4 +93,17 @@ describe("agents/strategies/changes-first", () => {
     assert.equal(sustainedOnset(blip, 3), undefined);
     assert.equal(sustainedOnset(step, 3), 4);
   });
+
+  it("lets a change weigh less when its service moved first only together with several others", async () => {
+    // An unrelated rollout in svc-5a6b; the fault elsewhere makes six services move in the same step.
+    const report = await runOnFixture(graph, "c-37b87e7f", ["traces"]);
+
+    const rollout = report.hypotheses.find((h) => h.service === "svc-5a6b");
+    assert.ok(rollout, "the rollout is still a lead");
+    assert.ok(rollout.score < 0.5, `score ${rollout.score}: tied first with others, not singled out`);
+    assert.ok(
+      report.checked.some((c) => /first anomaly after .*: (\S+, ){5}/.test(c)),
+      report.checked.join("; "),
+    );
+  });
 });

@@ -268,7 +268,9 @@ function analyse(state: S) {
     }
     // Victims move too, a step or more later: the culprit's component is among the first to move.
     const first = Number.isFinite(ownOnset) && ownOnset <= earliestOnset;
-    const score = (first ? FIRST_SCORE : LATER_SCORE) * kind.prior;
+    // Being first singles a component out only as far as it moved first alone: tied with five others, it says little.
+    const firstScore = LATER_SCORE + (FIRST_SCORE - LATER_SCORE) / Math.max(1, leaders.length);
+    const score = (first ? firstScore : LATER_SCORE) * kind.prior;
     checked.push(
       `${label}: ${service} ${first ? "shows the first anomaly" : "moved, but after other services"} (metric score ${check.metricScore.toFixed(1)}, ${check.newErrors.length} new error templates)`,
     );

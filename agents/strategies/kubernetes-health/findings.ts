@@ -2,7 +2,7 @@ import type { ChangeEvent, K8sObject, MetricSeries } from "../../../tools/interf
 import { detectChangePoint } from "../../analysis/change-point.ts";
 import { k8sObjectRef, serviceOfName } from "../../analysis/evidence-refs.ts";
 import { type K8sFinding, podService } from "../../analysis/k8s-analyzers.ts";
-import { scoreSeries } from "../../analysis/robust-score.ts";
+import { minBaselinePoints, scoreSeries } from "../../analysis/robust-score.ts";
 import { finite, median } from "../../analysis/robust-stats.ts";
 import type { FaultClass } from "../../types.ts";
 
@@ -346,6 +346,7 @@ export function noisyNeighbourLeads(series: MetricSeries[], ctx: LeadContext): {
   const cpu = series.filter((s) => s.kind === "cpu");
   const nodes = cpu.filter(isNodeSeries);
   if (nodes.length === 0) return { leads: [], checked: ["noisy neighbour: no node CPU series to check"] };
+  const minBaseline = minBaselinePoints({ window: { from: ctx.windowFrom }, splitAt: ctx.splitAt, stepMs: ctx.stepMs });
   const leads: Lead[] = [];
   const hot: Array<{ node: string; splitAt: number; from: number; to: number }> = [];
   for (const nodeSeries of nodes) {
@@ -353,8 +354,8 @@ export function noisyNeighbourLeads(series: MetricSeries[], ctx: LeadContext): {
     // The neighbour arrived when the node's CPU stepped up, which can be well before the alert.
     const cp = detectChangePoint(nodeSeries.points);
     const stepped = cp && cp.strength >= 0.5 && cp.after > cp.before && cp.at < ctx.splitAt;
-    const splitAt = stepped ? Math.max(cp.at, ctx.windowFrom + 3 * ctx.stepMs) : ctx.splitAt;
-    const scored = scoreSeries(nodeSeries.points, splitAt, "cpu");
+    const splitAt = stepped ? Math.max(cp.at, ctx.windowFrom + minBaseline * ctx.stepMs) : ctx.splitAt;
+    const scored = scoreSeries(nodeSeries.points, splitAt, "cpu", { minBaseline });
     const after = finite(nodeSeries.points.filter(([t]) => t >= splitAt).map(([, v]) => v));
     const level = after.length ? Math.max(...after) : 0;
     // A flat baseline makes small moves look large: a ratio must also be busy, an absolute value must have grown by half.
@@ -372,10 +373,10 @@ export function noisyNeighbourLeads(series: MetricSeries[], ctx: LeadContext): {
     const heavy = heaviestRise(cpu, node, splitAt);
     if (!heavy) continue;
     const pod = heavy.series.labels.pod as string;
-    const ownScore = scoreSeries(heavy.series.points, splitAt, "cpu");
+    const ownScore = scoreSeries(heavy.series.points, splitAt, "cpu", { minBaseline });
     // A pod with no baseline of its own started during the window: all of its load is new.
     const appeared =
-      heavy.series.points.filter(([t]) => t < splitAt).length < 3 &&
+      heavy.series.points.filter(([t]) => t < splitAt).length < minBaseline &&
       (heavy.series.points[0]?.[0] ?? 0) > ctx.windowFrom + ctx.stepMs;
     // The pod itself must have jumped (or be new): a steady heavy pod on a busy node is not news.
     const ownBaseline = ownScore?.baseline ?? 0;

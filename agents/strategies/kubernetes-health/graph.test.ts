@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { MetricSeries } from "../../../tools/interfaces.ts";
-import { addedLoad, recencyFactor } from "./findings.ts";
+import { addedLoad, noisyNeighbourLeads, recencyFactor } from "./findings.ts";
 import { buildKubernetesHealthGraph, KUBERNETES_HEALTH } from "./graph.ts";
 import { runOnFixture } from "./run-on-fixture.ts";
 
@@ -95,5 +95,37 @@ describe("agents/strategies/kubernetes-health", () => {
 
     assert.equal(addedLoad(replacement, [old, replacement, batch], 3), 0);
     assert.equal(addedLoad(batch, [old, replacement, batch], 3), 4);
+  });
+
+  it("finds a noisy neighbour in a window whose baseline holds only two steps", () => {
+    const step = 60_000;
+    const points = (values: number[]): Array<[number, number | null]> => values.map((v, i) => [i * step, v]);
+    const series = (name: string, labels: Record<string, string>, values: number[]): MetricSeries => ({
+      name,
+      kind: "cpu",
+      labels,
+      points: points(values),
+      ref: name,
+    });
+    const all = [
+      series("node_cpu_ratio", { node: "n1" }, [0.3, 0.31, 1, 1, 0.99]),
+      series("cpu_cores", { service: "batch", pod: "batch-7d-x1", node: "n1" }, [0.03, 0.03, 3.4, 3.3, 3.5]),
+      series("cpu_cores", { service: "web", pod: "web-5f-q2", node: "n1" }, [0.4, 0.41, 0.4, 0.42, 0.4]),
+    ];
+    const ctx = {
+      splitAt: 2 * step,
+      windowFrom: 0,
+      stepMs: step,
+      pods: [],
+      replicasets: [],
+      events: [],
+      changes: [],
+      known: new Set(["batch", "web"]),
+    };
+
+    const { leads } = noisyNeighbourLeads(all, ctx);
+
+    assert.equal(leads[0]?.service, "batch");
+    assert.deepEqual(leads[0]?.crowds, ["web"]);
   });
 });

@@ -2,7 +2,7 @@ import { Annotation, END, type LangGraphRunnableConfig, START, StateGraph } from
 import type { ChangeEvent, InvestigationTools, LogRecord, MetricSeries } from "../../../tools/interfaces.ts";
 import { k8sObjectRef, serviceOfName } from "../../analysis/evidence-refs.ts";
 import { logLevelOf, splitTemplates } from "../../analysis/log-templates.ts";
-import { scoreSeries } from "../../analysis/robust-score.ts";
+import { minBaselinePoints, scoreSeries } from "../../analysis/robust-score.ts";
 import { finite, iqr, median } from "../../analysis/robust-stats.ts";
 import { seriesOwner } from "../../analysis/series-owner.ts";
 import { roleWeight } from "../../analysis/signal-role.ts";
@@ -114,8 +114,8 @@ interface ComponentCheck {
 }
 
 /** Baseline end for a change: the change itself when enough points precede it, else the frame's split. */
-function baselineEnd(points: Array<[number, number | null]>, at: number, fallback: number): number {
-  return points.filter(([t]) => t < at).length >= 3 ? at : fallback;
+function baselineEnd(points: Array<[number, number | null]>, at: number, fallback: number, minPoints: number): number {
+  return points.filter(([t]) => t < at).length >= minPoints ? at : fallback;
 }
 
 function checkComponent(service: string, since: number, state: S): ComponentCheck {
@@ -123,8 +123,9 @@ function checkComponent(service: string, since: number, state: S): ComponentChec
   const check: ComponentCheck = { metricScore: 0, newErrors: [] };
   for (const s of state.series) {
     if (seriesOwner(s) !== service) continue;
-    const split = baselineEnd(s.points, since, frame.splitAt);
-    const scored = scoreSeries(s.points, split, s.kind);
+    const minBaseline = minBaselinePoints(frame);
+    const split = baselineEnd(s.points, since, frame.splitAt, minBaseline);
+    const scored = scoreSeries(s.points, split, s.kind, { minBaseline });
     if (!scored) continue;
     const weighted = scored.score * roleWeight(s);
     if (weighted < MIN_ANOMALY) continue;
@@ -180,8 +181,9 @@ function serviceOnsets(state: S, from: number): Map<string, number> {
     const service = seriesOwner(s);
     if (!service) continue;
     withMetrics.add(service);
-    const split = baselineEnd(s.points, from, state.frame.splitAt);
-    const scored = scoreSeries(s.points, split, s.kind);
+    const minBaseline = minBaselinePoints(state.frame);
+    const split = baselineEnd(s.points, from, state.frame.splitAt, minBaseline);
+    const scored = scoreSeries(s.points, split, s.kind, { minBaseline });
     if (!scored || scored.score * roleWeight(s) < MIN_ANOMALY) continue;
     note(service, sustainedOnset(s.points, split));
   }

@@ -90,6 +90,17 @@ export function saturationWeight(utilization: number | undefined, score: number)
   return Math.min(0.9, 0.6 + 0.2 * moved + 0.5 * Math.min(0.2, utilization - NEAR_LIMIT));
 }
 
+/**
+ * How full a CPU series is: against the pod's limit when known; from its own unit when it is a percentage or a ratio,
+ * but only when near full (a percentage says "of something": a request, a limit, a core); a node-level ratio as is.
+ */
+function cpuUtilization(series: MetricSeries, peak: number, limitCores: number | undefined): number | undefined {
+  if (limitCores) return utilizationOf(series, peak, limitCores);
+  const stated = utilizationOf(series, peak);
+  if (stated !== undefined) return stated >= NEAR_LIMIT ? stated : undefined;
+  return peak <= 1 && !series.labels.pod ? peak : undefined;
+}
+
 /** Throttling slows a container without it being at fault alone (a noisy neighbour throttles its victims). */
 export function throttleWeight(ratio: number): number {
   return 0.3 + 0.25 * Math.min(1, ratio);
@@ -132,19 +143,8 @@ function analyse(state: S) {
         scored,
       });
     } else if (s.kind === "cpu") {
-      // A percentage says "of something" (a request, a limit, a core): only a near-full one reads as saturated.
       if (isIdleCpu(s, idleCpu)) continue;
-      const stated = utilizationOf(s, peak);
-      const limit = podLimits?.cpuCores;
-      const utilization = limit
-        ? utilizationOf(s, peak, limit)
-        : stated !== undefined
-          ? stated >= NEAR_LIMIT
-            ? stated
-            : undefined
-          : peak <= 1 && !s.labels.pod
-            ? peak
-            : undefined;
+      const utilization = cpuUtilization(s, peak, podLimits?.cpuCores);
       if (fresh && utilization === undefined) continue;
       counts.cpu += 1;
       leads.push({

@@ -24,7 +24,10 @@ const MIN_EXCLUSIVE_RATIO = 3;
 const MIN_DELTA_MS = 5;
 /** Traces needed on each side of the onset before a shift of means says anything: samples are small and skewed. */
 const MIN_TRACES_PER_SIDE = 20;
-/** Requests cut short after one call: at least this share of the incident's traces, beyond the baseline's rate. */
+/**
+ * Requests cut short after one call: at least this share of the operation's requests after the onset, and this many,
+ * beyond what the baseline's rate of ending there predicts.
+ */
 const MIN_CUT_SHORT_SHARE = 0.2;
 const MIN_CUT_SHORT_TRACES = 5;
 

@@ -113,7 +113,7 @@ function reportedHypothesis(sorted: Hypothesis[]): Hypothesis {
 /**
  * The fault class most strategies support for a service (each strategy's best score per class, summed). It decides
  * whether the service is a victim: one strategy's loud reading (its callers time out on it) does not outvote three
- * that saw its own CPU run out. The candidate still reports its strongest hypothesis.
+ * that saw its own CPU run out. What the candidate reports is `reportedHypothesis`'s choice.
  */
 function mostSupportedClass(sorted: Hypothesis[]): FaultClass {
   const support = new Map<string, Map<string, number>>();

@@ -80,13 +80,20 @@ export async function runInvestigation(investigationId: string, deps: RunnerDeps
   const started = Date.now();
   const notifier = deps.slack?.notifier;
   try {
+    // A lookup that fails (a missing history scope, Slack down) must not fail the investigation: posting again risks
+    // a duplicate message, failing risks no answer at all.
+    const lookUp = async <T>(find: () => Promise<T | undefined>): Promise<T | undefined> =>
+      find().catch((error: unknown) => {
+        logger.warn({ err: error, investigationId }, "Could not look for an earlier attempt's Slack message");
+        return undefined;
+      });
     let thread =
       record.slackChannel && record.slackThreadTs
         ? { channel: record.slackChannel, threadTs: record.slackThreadTs }
         : undefined;
     if (!thread && notifier && deps.slack?.channel) {
       // A retried attempt may have posted the alert and died before recording where: look before posting again.
-      const earlier = record.attempts > 0 ? await notifier.findAlertMessage(record.alert) : undefined;
+      const earlier = record.attempts > 0 ? await lookUp(() => notifier.findAlertMessage(record.alert)) : undefined;
       const posted = earlier ?? (await notifier.postAlert(record.alert));
       thread = { channel: posted.channel, threadTs: posted.ts };
       await store.setSlackThread(investigationId, thread);
@@ -94,7 +101,8 @@ export async function runInvestigation(investigationId: string, deps: RunnerDeps
     let messageTs = record.slackMessageTs ?? undefined;
     if (thread && notifier && !messageTs) {
       // Likewise for the progress message: an earlier attempt may have posted it and died before recording it.
-      const earlier = record.attempts > 0 ? await notifier.findProgressMessage(thread, investigationId) : undefined;
+      const earlier =
+        record.attempts > 0 ? await lookUp(() => notifier.findProgressMessage(thread, investigationId)) : undefined;
       const progress =
         earlier ??
         (await notifier.postProgress(thread, record.alert, { strategiesDone: 0, strategiesTotal: 0 }, investigationId));

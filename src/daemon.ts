@@ -29,7 +29,7 @@ import { InvestigationStore } from "./store/investigations.ts";
 import { migrate } from "./store/migrate.ts";
 import { createDaemonMetrics } from "./telemetry/metrics.ts";
 import { exportTrace } from "./telemetry/otlp-export.ts";
-import { registerWebUi } from "./web/routes.ts";
+import { registerWebUi, webFeedbackRecorder } from "./web/routes.ts";
 import { feedbackStrategyStats, resultsStrategyStats } from "./web/strategy-stats.ts";
 
 export interface Daemon {
@@ -223,15 +223,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Daemo
     queue,
     config,
     logger,
-    recordFeedback: async (input) => {
-      await feedback.record({
-        investigationId: input.investigationId,
-        verdict: input.verdict,
-        user: `web:${input.user}`,
-        source: "web",
-        target: { strategy: input.strategy || "any", service: input.service },
-      });
-    },
+    recordFeedback: webFeedbackRecorder(feedback),
     strategyStats: feedbackStrategyStats(resultsStrategyStats(db), (alertClass) =>
       leaderboard(db, alertClass, {
         labels: feedbackSettings.classLabels,

@@ -4,7 +4,7 @@ import type { MetricSeries } from "../../tools/interfaces.ts";
  * Below this share of its allotment a resource is idle: CPU at 1% of its limit slows nothing down, however far it
  * moved from a baseline of 0.3%.
  */
-export const IDLE_UTILIZATION = 0.1;
+const IDLE_UTILIZATION = 0.1;
 
 const PERCENT_NAME = /\(%\)|percent|_pct\b/i;
 const RATIO_NAME = /_ratio\b|utili[sz]ation/i;

@@ -16,7 +16,7 @@ import { testResult } from "../slack/test-fixtures.ts";
 import { type Db, openDb } from "../store/db.ts";
 import { InvestigationStore } from "../store/investigations.ts";
 import { migrate } from "../store/migrate.ts";
-import { registerWebUi } from "./routes.ts";
+import { registerWebUi, webFeedbackRecorder } from "./routes.ts";
 
 const TOKEN = "routes-test-token-0123456789";
 
@@ -56,15 +56,7 @@ describe("src/web/routes: the UI and API on the daemon's server", () => {
       queue: {} as InvestigationQueue,
       config,
       logger: createLogger("silent"),
-      recordFeedback: async (input) => {
-        await feedback.record({
-          investigationId: input.investigationId,
-          verdict: input.verdict,
-          user: `web:${input.user}`,
-          source: "web",
-          target: { strategy: input.strategy || "any", service: input.service },
-        });
-      },
+      recordFeedback: webFeedbackRecorder(feedback),
     });
     const address = await server.listen(0, "127.0.0.1");
     url = `http://127.0.0.1:${address.port}`;

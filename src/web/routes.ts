@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import type { Config } from "../config.ts";
 import { compareRuns } from "../eval/compare.ts";
+import type { FeedbackService } from "../feedback/feedback-service.ts";
 import type { Logger } from "../logger.ts";
 import { insights } from "../quality/clusters.ts";
 import { FacetStore } from "../quality/facets.ts";
@@ -55,13 +56,29 @@ export interface WebUiDeps {
   /** Where the leaderboard comes from; default: computed from stored results. */
   strategyStats?: StrategyStatsSource;
   /** Records per-hypothesis feedback from the investigation page (the person is the authenticated UI user). */
-  recordFeedback?: (input: {
-    investigationId: string;
-    verdict: "correct" | "partial" | "wrong";
-    user: string;
-    strategy: string;
-    service: string;
-  }) => Promise<void>;
+  recordFeedback?: (input: WebFeedback) => Promise<void>;
+}
+
+/** A verdict on one hypothesis, given on the investigation page. */
+export interface WebFeedback {
+  investigationId: string;
+  verdict: "correct" | "partial" | "wrong";
+  user: string;
+  strategy: string;
+  service: string;
+}
+
+/** `recordFeedback` through the feedback service: a web user's verdict on one strategy's hypothesis. */
+export function webFeedbackRecorder(feedback: Pick<FeedbackService, "record">): (input: WebFeedback) => Promise<void> {
+  return async (input) => {
+    await feedback.record({
+      investigationId: input.investigationId,
+      verdict: input.verdict,
+      user: `web:${input.user}`,
+      source: "web",
+      target: { strategy: input.strategy || "any", service: input.service },
+    });
+  };
 }
 
 /** How often the live progress stream re-reads the investigation's status. */
@@ -94,6 +111,8 @@ export function registerWebUi(deps: WebUiDeps): void {
   const guard = createAuthGuard(config);
   const strategyStats = deps.strategyStats ?? resultsStrategyStats(db);
   const judges = new JudgeStore(db);
+  /** An investigation by the id in a URL; an absurdly long id is no id at all, not a query. */
+  const findRecord = async (id: string) => (id.length <= MAX_ID_LENGTH ? await store.get(id) : undefined);
 
   function guarded(kind: "page" | "api", handler: GuardedHandler): RouteHandler {
     return async (req, res, params) => {
@@ -205,7 +224,7 @@ export function registerWebUi(deps: WebUiDeps): void {
     "/ui/investigations/:id",
     guarded("page", async (_req, res, params, auth) => {
       const id = params.id ?? "";
-      const record = id.length <= MAX_ID_LENGTH ? await store.get(id) : undefined;
+      const record = await findRecord(id);
       if (!record) {
         notFoundPage(res, `No investigation ${id}.`, auth.user);
         return;
@@ -235,7 +254,7 @@ export function registerWebUi(deps: WebUiDeps): void {
     "/ui/investigations/:id/feedback",
     guarded("page", async (req, res, params, auth) => {
       const id = params.id ?? "";
-      const record = id.length <= MAX_ID_LENGTH ? await store.get(id) : undefined;
+      const record = await findRecord(id);
       if (!record || !deps.recordFeedback) {
         notFoundPage(res, record ? "Feedback is not enabled on this daemon." : `No investigation ${id}.`, auth.user);
         return;
@@ -355,7 +374,7 @@ export function registerWebUi(deps: WebUiDeps): void {
     "/api/investigations/:id",
     guarded("api", async (_req, res, params) => {
       const id = params.id ?? "";
-      const record = id.length <= MAX_ID_LENGTH ? await store.get(id) : undefined;
+      const record = await findRecord(id);
       if (!record) sendJson(res, 404, { error: `no investigation ${id}` });
       else sendJson(res, 200, record);
     }),

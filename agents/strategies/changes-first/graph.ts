@@ -121,9 +121,9 @@ function baselineEnd(points: Array<[number, number | null]>, at: number, fallbac
 function checkComponent(service: string, since: number, state: S): ComponentCheck {
   const { frame } = state;
   const check: ComponentCheck = { metricScore: 0, newErrors: [] };
+  const minBaseline = minBaselinePoints(frame);
   for (const s of state.series) {
     if (seriesOwner(s) !== service) continue;
-    const minBaseline = minBaselinePoints(frame);
     const split = baselineEnd(s.points, since, frame.splitAt, minBaseline);
     const scored = scoreSeries(s.points, split, s.kind, { minBaseline });
     if (!scored) continue;
@@ -177,11 +177,11 @@ function serviceOnsets(state: S, from: number): Map<string, number> {
     if (prev === undefined || t < prev) onsets.set(service, t);
   };
   const withMetrics = new Set<string>();
+  const minBaseline = minBaselinePoints(state.frame);
   for (const s of state.series) {
     const service = seriesOwner(s);
     if (!service) continue;
     withMetrics.add(service);
-    const minBaseline = minBaselinePoints(state.frame);
     const split = baselineEnd(s.points, from, state.frame.splitAt, minBaseline);
     const scored = scoreSeries(s.points, split, s.kind, { minBaseline });
     if (!scored || scored.score * roleWeight(s) < MIN_ANOMALY) continue;

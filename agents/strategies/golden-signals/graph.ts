@@ -101,11 +101,12 @@ function locateOnset(state: S) {
   const { frame } = state;
   const earliestAllowed = frame.window.from + (frame.splitAt - frame.window.from) / 3;
   const onsets: number[] = [];
+  const minBaseline = minBaselinePoints(frame);
   for (const s of state.series) {
     if (!SYMPTOM_KINDS.has(s.kind)) continue;
     const cp = detectChangePoint(s.points);
     if (!cp || cp.strength < 0.5 || cp.at < earliestAllowed || cp.at > frame.window.to) continue;
-    const scored = scoreSeries(s.points, frame.splitAt, s.kind, { minBaseline: minBaselinePoints(frame) });
+    const scored = scoreSeries(s.points, frame.splitAt, s.kind, { minBaseline });
     if (!scored || scored.score < MIN_LEAD_SCORE) continue;
     onsets.push(cp.at);
   }

@@ -115,15 +115,14 @@ function analyse(state: S) {
   const limits = limitsFromPods(state.pods);
   const limitSeries = state.series.filter((s) => s.kind === "other" && /limit/i.test(s.name));
   const idleCpu = idleCpuEntities(state.series, frame.splitAt);
+  const minBaseline = minBaselinePoints(frame);
   const leads: Lead[] = [];
   const counts = { throttle: 0, cpu: 0, mem: 0, disk: 0, pool: 0 };
   for (const s of state.series) {
     const service = seriesOwner(s);
     if (!service) continue;
     if (s.kind === "other" && !POOL_NAME.test(s.name)) continue;
-    const baselined = scoreSeries(s.points, frame.splitAt, s.kind === "other" ? "socket" : s.kind, {
-      minBaseline: minBaselinePoints(frame),
-    });
+    const baselined = scoreSeries(s.points, frame.splitAt, s.kind === "other" ? "socket" : s.kind, { minBaseline });
     // A pod that started in the window (a rollout, a restart) has no baseline of its own: only its level against
     // its limit can speak for it.
     const fresh = !baselined && (s.kind === "mem" || s.kind === "cpu") && Boolean(s.labels.pod);
